@@ -1,0 +1,217 @@
+"""The `monitor` command: thin, parses arguments, calls the library, prints.
+
+Errors the user can act on are one line and exit 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from monitor import __version__
+from monitor.alerts import ConsoleSender, Sender, SlackSender
+from monitor.clock import to_iso
+from monitor.config import Config, FetchConfig, config_path, load_config, slack_token
+from monitor.errors import MonitorError
+from monitor.extraction import extract_article
+from monitor.fetching import HttpClient
+from monitor.records import Article
+
+log = logging.getLogger("monitor")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("apscheduler", "trafilatura", "htmldate", "courlan", "charset_normalizer"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="monitor")
+def main() -> None:
+    """monitor: watch news feeds, alert Slack once per new statement."""
+
+
+def _sender(config: Config) -> Sender:
+    token = slack_token(config)
+    if token is None:
+        log.info("no SLACK_BOT_TOKEN or slack.token_file: alerts are printed to the console")
+        return ConsoleSender()
+    return SlackSender(token, config.slack.api_url, timeout=config.fetch.timeout.total_seconds())
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    metavar="PATH",
+    help="monitor.yaml to use (default: $MONITOR_CONFIG or ./monitor.yaml).",
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Poll every feed once, process everything, deliver every alert, exit.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def run(config_file: str | None, once: bool, verbose: bool) -> None:
+    """Run the daemon (or one cycle with --once).
+
+    Example: SLACK_BOT_TOKEN=xoxb-... monitor run --config /etc/monitor/monitor.yaml
+    """
+    from monitor.daemon import run_forever, run_once
+
+    _setup_logging(verbose)
+    config = load_config(config_path(config_file))
+    sender = _sender(config)
+    if not once:
+        asyncio.run(run_forever(config, sender))
+        return
+    report = asyncio.run(run_once(config, sender))
+    log.info(
+        "done: %d feeds polled (%d failed), %d new entries, %d alerts queued, %d sent, %d pending",
+        report.feeds_polled,
+        report.feeds_failed,
+        report.new_entries,
+        report.alerts_queued,
+        report.alerts_sent,
+        report.alerts_pending,
+    )
+
+
+@main.command()
+def demo() -> None:
+    """Show the whole pipeline on sample articles: no network, no Slack needed.
+
+    Example: monitor demo
+    """
+    from monitor.demo import run_demo
+
+    _setup_logging(verbose=False)
+    logging.getLogger("monitor").setLevel(logging.WARNING)
+    click.echo("Serving 5 sample news articles from a local feed on 127.0.0.1 ...\n")
+    first, second = asyncio.run(run_demo(ConsoleSender()))
+    click.echo(
+        f"First poll: {first.new_entries} new articles, {first.alerts_queued} alerts "
+        f"({first.alerts_sent} delivered to the console).\n"
+        f"Second poll: {second.new_entries} new articles, {second.alerts_queued} alerts: "
+        "nothing is alerted twice.\n\n"
+        "Next: write a monitor.yaml (see deploy/monitor.yaml), export SLACK_BOT_TOKEN, "
+        "and run `monitor run`."
+    )
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--jsonl", is_flag=True, help="One JSON object per input.")
+@click.option("--explain", is_flag=True, help="Also show each dropped line and what dropped it.")
+def extract(sources: tuple[str, ...], jsonl: bool, explain: bool) -> None:
+    """Print the cleaned article text of pages (files or URLs).
+
+    Example: monitor extract https://example.org/news/story.html --jsonl
+    """
+    failed = False
+    for source, result in zip(sources, asyncio.run(_extract_all(sources)), strict=True):
+        if isinstance(result, MonitorError):
+            click.echo(f"Error: {result}", err=True)
+            failed = True
+            continue
+        click.echo(_render_article(source, result, jsonl=jsonl, explain=explain))
+    if failed:
+        sys.exit(1)
+
+
+async def _extract_all(sources: tuple[str, ...]) -> list[Article | MonitorError]:
+    results: list[Article | MonitorError] = []
+    async with HttpClient(FetchConfig(allow_private_addresses=True)) as http:
+        for source in sources:
+            try:
+                results.append(await _extract_one(http, source))
+            except MonitorError as e:
+                results.append(e)
+    return results
+
+
+async def _extract_one(http: HttpClient, source: str) -> Article:
+    if source.startswith(("http://", "https://")):
+        result = await http.fetch(source, trusted=True)
+        return extract_article(result.body, url=result.url, headers=result.headers)
+    path = Path(source)
+    try:
+        body = path.read_bytes()
+    except OSError as e:
+        raise MonitorError(f"{source}: cannot read the file ({e.strerror})") from e
+    return extract_article(body, url=path.resolve().as_uri())
+
+
+def _render_article(source: str, article: Article, *, jsonl: bool, explain: bool) -> str:
+    dropped = [
+        {"text": d.text, "pass": d.cleaning_pass, "pattern": d.pattern} for d in article.dropped
+    ]
+    if jsonl:
+        record: dict[str, object] = {
+            "source": source,
+            "title": article.title,
+            "text": article.text,
+            "published": to_iso(article.published),
+            "author": article.author,
+            "sitename": article.sitename,
+            "language": article.language,
+            "canonical_url": article.canonical_url,
+        }
+        if explain:
+            record["dropped"] = dropped
+        return json.dumps(record, ensure_ascii=False)
+    lines = [f"# {article.title or source}", "", article.text]
+    if explain:
+        lines += ["", "--- dropped ---"]
+        lines += [f"[{d['pass']} / {d['pattern']}] {d['text']}" for d in dropped]
+    return "\n".join(lines) + "\n"
+
+
+@main.command()
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def status(config_file: str | None) -> None:
+    """Show each feed's health and the alert outbox.
+
+    Example: monitor status --config /etc/monitor/monitor.yaml
+    """
+    from monitor.storage import open_database
+    from monitor.storage.feeds import feed_status
+    from monitor.storage.outbox import outbox_counts
+
+    config = load_config(config_path(config_file))
+    db = open_database(config.database)
+    for line in _status_lines(feed_status(db), outbox_counts(db)):
+        click.echo(line)
+
+
+def _status_lines(feeds: list[dict[str, object]], counts: dict[str, int]) -> Iterator[str]:
+    for feed in feeds:
+        state = "disabled" if not feed["enabled"] else ("FAILING" if feed["last_error"] else "ok")
+        yield f"{state:8} {feed['name']}  <{feed['url']}>"
+        yield (
+            f"         last success: {feed['last_success_at'] or 'never'}, next poll: "
+            f"{feed['next_poll_at'] or '-'}, consecutive failures: "
+            f"{feed['consecutive_failures']}"
+        )
+        if feed["last_error"]:
+            yield f"         last error: {feed['last_error']}"
+    yield (f"alerts: {counts['pending']} pending, {counts['sent']} sent, {counts['failed']} failed")

@@ -1,0 +1,131 @@
+"""monitor.yaml: pydantic models, validated once at load. Unknown keys are errors.
+
+Relative paths (database, rules, token_file) are resolved against the config file's folder,
+so a config works the same whatever directory the daemon is started from.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.durations import Duration
+from monitor.errors import ConfigError
+from monitor.yamlfile import load_yaml
+
+DEFAULT_CONFIG = Path("monitor.yaml")
+USER_AGENT = "monitor/0.1 (+https://github.com/monitor-news/monitor; news-monitoring agent)"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Strict):
+    url: str
+    name: str | None = None
+    interval: Duration = timedelta(minutes=5)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"feed url {value!r} must start with http:// or https://")
+        return value
+
+
+class FetchConfig(_Strict):
+    allow_private_addresses: bool = False
+    timeout: Duration = timedelta(seconds=30)
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(default=5, ge=0)
+    concurrency: int = Field(default=8, gt=0)
+    user_agent: str = USER_AGENT
+
+
+class SlackConfig(_Strict):
+    channel: str = "#news-alerts"
+    api_url: str = "https://slack.com/api/"
+    token_file: Path | None = None
+
+
+class Config(_Strict):
+    database: Path = Path("monitor.db")
+    rules: Path | list[Path] = Path("rules")
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    fetch: FetchConfig = FetchConfig()
+    slack: SlackConfig = SlackConfig()
+
+    @property
+    def rule_paths(self) -> list[Path]:
+        return self.rules if isinstance(self.rules, list) else [self.rules]
+
+    def resolved(self, base: Path) -> Config:
+        """Return a copy whose relative paths are taken from `base` (the config's folder)."""
+
+        def fix(p: Path) -> Path:
+            return p if p.is_absolute() else base / p
+
+        rules: Path | list[Path] = (
+            [fix(p) for p in self.rules] if isinstance(self.rules, list) else fix(self.rules)
+        )
+        token_file = self.slack.token_file and fix(self.slack.token_file)
+        return self.model_copy(
+            update={
+                "database": fix(self.database),
+                "rules": rules,
+                "slack": self.slack.model_copy(update={"token_file": token_file}),
+            }
+        )
+
+
+def config_path(explicit: str | None) -> Path:
+    """--config, else $MONITOR_CONFIG, else ./monitor.yaml."""
+    return Path(explicit or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+
+
+def load_config(path: Path) -> Config:
+    """Load and validate monitor.yaml; every problem is reported with its file and line."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: config file not found (pass --config PATH or set MONITOR_CONFIG; "
+            "see deploy/monitor.yaml for an example)"
+        )
+    try:
+        doc = load_yaml(path)
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+    data = {} if doc.data is None else doc.data
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
+    slack = data.get("slack")
+    if isinstance(slack, dict) and "token" in slack:
+        raise ConfigError(
+            f"{path}:{doc.line_of(['slack', 'token'])}: slack.token is not allowed in the YAML; "
+            "set SLACK_BOT_TOKEN or point slack.token_file at a file holding the token"
+        )
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(doc.describe_errors(e)) from None
+    return config.resolved(path.parent)
+
+
+def slack_token(config: Config) -> str | None:
+    """The bot token from $SLACK_BOT_TOKEN or slack.token_file; None means console delivery."""
+    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    if token:
+        return token
+    token_file = config.slack.token_file
+    if token_file is None:
+        return None
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except OSError as e:
+        raise ConfigError(f"slack.token_file {token_file}: cannot read it ({e.strerror})") from e
+    if not token:
+        raise ConfigError(f"slack.token_file {token_file}: the file is empty")
+    return token

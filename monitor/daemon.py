@@ -1,0 +1,158 @@
+"""The daemon: wires every stage together, schedules polls, handles signals.
+
+The schedule lives in the database (each feed's next poll time, with jitter), so it
+survives restarts; an APScheduler job ticks every few seconds, claims the feeds that are
+due and runs them through the pipeline, then delivers the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import signal
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.alerts import Sender, deliver_pending
+from monitor.clock import utcnow
+from monitor.config import Config
+from monitor.extraction import load_patterns
+from monitor.fetching import HttpClient
+from monitor.matching import load_rules
+from monitor.pipeline import Pipeline
+from monitor.storage import feeds as feed_store
+from monitor.storage import open_database
+from monitor.storage.outbox import outbox_counts
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 5.0
+JITTER = 0.1  # a feed's next poll moves by its interval ± 10%
+SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class RunReport:
+    feeds_polled: int
+    feeds_failed: int
+    new_entries: int
+    alerts_queued: int
+    alerts_sent: int
+    alerts_pending: int
+
+
+@contextlib.asynccontextmanager
+async def open_pipeline(
+    config: Config, now: Callable[[], datetime] = utcnow
+) -> AsyncIterator[Pipeline]:
+    """Validate rules and patterns, open the database and HTTP client, sync the feeds."""
+    rules = load_rules(config.rule_paths)
+    patterns = load_patterns()
+    db = open_database(config.database)
+    try:
+        feed_store.sync_feeds(db, config.feeds, now())
+        async with HttpClient(config.fetch) as http:
+            yield Pipeline(db=db, http=http, config=config, rules=rules, patterns=patterns, now=now)
+    finally:
+        db.conn.close()
+
+
+async def run_once(
+    config: Config, sender: Sender, now: Callable[[], datetime] = utcnow
+) -> RunReport:
+    """Poll every feed once, process everything, deliver every pending alert."""
+    async with open_pipeline(config, now) as pipeline:
+        outcomes = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
+        queued = await pipeline.process_pending()
+        delivery = await deliver_pending(pipeline.db, sender, now)
+        return RunReport(
+            feeds_polled=len(outcomes),
+            feeds_failed=sum(o.error is not None for o in outcomes),
+            new_entries=sum(o.new_entries for o in outcomes),
+            alerts_queued=queued,
+            alerts_sent=delivery.sent,
+            alerts_pending=outbox_counts(pipeline.db)["pending"],
+        )
+
+
+class Daemon:
+    """Ticks until stopped; a tick claims due feeds, processes them and delivers."""
+
+    def __init__(self, pipeline: Pipeline, sender: Sender) -> None:
+        self._pipeline = pipeline
+        self._sender = sender
+        self._busy = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._running: asyncio.Task[None] | None = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def tick(self) -> None:
+        if self._stop.is_set():
+            return
+        async with self._busy:
+            p = self._pipeline
+            due = feed_store.claim_due_feeds(p.db, p.now(), lambda: random.uniform(-JITTER, JITTER))
+            if due:
+                await p.poll_feeds(due)
+            await p.process_pending()
+            await deliver_pending(p.db, self._sender, p.now)
+
+    async def _guarded_tick(self) -> None:
+        self._running = asyncio.current_task()
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("tick failed (a bug, please report it); the next tick goes on")
+        finally:
+            self._running = None
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        loop = asyncio.get_running_loop()
+        if handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        scheduler = AsyncIOScheduler(event_loop=loop)
+        scheduler.add_job(
+            self._guarded_tick,
+            "interval",
+            seconds=TICK_SECONDS,
+            next_run_time=utcnow(),
+            max_instances=1,
+            coalesce=True,
+        )
+        scheduler.start()
+        log.info(
+            "monitor running: %d feeds, %d rules",
+            len(self._pipeline.config.feeds),
+            len(self._pipeline.rules),
+        )
+        await self._stop.wait()
+        log.info("stopping: finishing in-flight work")
+        scheduler.shutdown(wait=False)
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Let the running tick finish (bounded), then try once more to empty the outbox."""
+        try:
+            async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
+                async with self._busy:
+                    await deliver_pending(self._pipeline.db, self._sender, self._pipeline.now)
+        except TimeoutError:
+            log.warning("shutdown grace period over; undelivered alerts stay in the outbox")
+            if self._running is not None:
+                self._running.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._running
+        log.info("stopped")
+
+
+async def run_forever(config: Config, sender: Sender) -> None:
+    async with open_pipeline(config) as pipeline:
+        await Daemon(pipeline, sender).run()

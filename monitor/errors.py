@@ -1,0 +1,54 @@
+"""One error hierarchy. Every message names the file, line, feed or URL it is about."""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the user can act on."""
+
+
+class ConfigError(MonitorError):
+    """monitor.yaml (or a file it points to) is missing or invalid."""
+
+
+class RuleError(MonitorError):
+    """A watch-rule file is invalid; the message names the file and line."""
+
+
+class FetchError(MonitorError):
+    """An HTTP fetch failed (network, status, size cap, refused address)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class BlockedAddressError(FetchError):
+    """A feed-provided URL resolves to a loopback/private/link-local address."""
+
+
+class FeedParseError(MonitorError):
+    """A fetched feed could not be parsed into entries."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"feed {url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class ExtractionError(MonitorError):
+    """No article text could be extracted from a page."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+class StorageError(MonitorError):
+    """The database cannot be opened or migrated."""
+
+
+class DeliveryError(MonitorError):
+    """An alert could not be delivered (the alert stays in the outbox)."""

@@ -1,0 +1,181 @@
+"""The cleaning layer after trafilatura: separate, conservative, data-driven passes.
+
+Passes mark lines rather than delete them, so each pass sees the article as extracted and
+`monitor extract --explain` can say which pass and pattern dropped what. No pass drops a line
+that carries a quotation attributed to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from monitor.errors import ConfigError
+from monitor.records import DroppedLine
+from monitor.yamlfile import load_yaml
+
+DropKind = Literal["line", "block", "teaser", "tail"]
+
+_QUOTE_CHARS = '"“”«»„‘’'
+_ATTRIBUTION = re.compile(
+    r"\b(said|says|say|added|adds|noted|notes|stated|states|told|tells|explained|concluded|"
+    r"argued|announced|continued|emphasi[sz]ed|stressed|insisted|wrote|according to|asked|"
+    r"replied|declared|warned|promised|pledged|claimed)\b",
+    re.I,
+)
+_SENTENCE_END = tuple('.!?…:;"”’»)')
+_BULLET = re.compile(r"^\s*(?:[-–—•*·]\s+)")
+
+
+class Pattern(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    match: str
+    drop: DropKind = "line"
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as e:
+            raise ValueError(f"invalid regular expression {value!r}: {e}") from e
+        return value
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return _compiled(self.match)
+
+
+class PatternFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    patterns: list[Pattern]
+
+
+@lru_cache(maxsize=1024)
+def _compiled(expression: str) -> re.Pattern[str]:
+    return re.compile(rf"(?:{expression})", re.I)
+
+
+def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
+    """Load a boilerplate pattern file (default: the shipped boilerplate.yaml)."""
+    if path is None:
+        path = Path(str(resources.files("monitor.extraction") / "boilerplate.yaml"))
+    try:
+        doc = load_yaml(path)
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
+    try:
+        return tuple(PatternFile.model_validate(doc.data).patterns)
+    except ValidationError as e:
+        raise ConfigError(doc.describe_errors(e)) from None
+
+
+@dataclass
+class _Line:
+    """A paragraph under cleaning; passes mark it instead of deleting it."""
+
+    text: str
+    dropped_by: tuple[str, str] | None = None  # (pass, pattern)
+
+
+CleaningPass = Callable[[list[_Line]], None]
+
+
+def carries_attributed_quote(text: str) -> bool:
+    """A quotation (marks, or a dash-introduced speech paragraph) next to a speech verb."""
+    quoted = any(c in text for c in _QUOTE_CHARS) or bool(re.match(r"^\s*[–—-]\s", text))
+    return quoted and bool(_ATTRIBUTION.search(text))
+
+
+def is_headline_like(text: str) -> bool:
+    """Short, unpunctuated at the end: a headline, a link text or a list item, not prose."""
+    stripped = _BULLET.sub("", text).strip()
+    words = stripped.split()
+    return 0 < len(words) <= 20 and not stripped.endswith(_SENTENCE_END)
+
+
+def _normal(text: str) -> str:
+    return " ".join(_BULLET.sub("", text).split()).casefold()
+
+
+def _mark(line: _Line, cleaning_pass: str, pattern: str) -> None:
+    if line.dropped_by is None and not carries_attributed_quote(line.text):
+        line.dropped_by = (cleaning_pass, pattern)
+
+
+def _title_pass(lines: list[_Line], title: str | None) -> None:
+    """Drop the headline when the extractor repeated it as the first line."""
+    if title and lines and _normal(lines[0].text) == _normal(title):
+        _mark(lines[0], "title", "repeated title")
+
+
+def _pattern_pass(lines: list[_Line], patterns: Sequence[Pattern]) -> None:
+    for i, line in enumerate(lines):
+        candidate = _BULLET.sub("", line.text).strip()
+        for pattern in patterns:
+            if pattern.regex.fullmatch(candidate):
+                _apply(lines, i, pattern)
+                break
+
+
+def _apply(lines: list[_Line], i: int, pattern: Pattern) -> None:
+    label = f"{pattern.name}: {pattern.match}"
+    _mark(lines[i], "patterns", label)
+    following = lines[i + 1 :]
+    if pattern.drop == "tail" and _near_end(i, len(lines)):
+        for line in following:
+            _mark(line, "patterns", label)
+    elif pattern.drop in ("block", "teaser"):
+        headlines = 0
+        for line in following:
+            if not is_headline_like(line.text):
+                break
+            _mark(line, "patterns", label)
+            headlines += 1
+        rest = following[headlines:]
+        if pattern.drop == "teaser" and headlines and rest:
+            _mark(rest[0], "patterns", f"{label} (teaser blurb)")
+
+
+def _near_end(i: int, total: int) -> bool:
+    return total - i <= 6 or i >= total * 2 / 3
+
+
+def _repeated_headline_pass(lines: list[_Line]) -> None:
+    """A headline-like line printed twice is a teaser for another story, not article text."""
+    counts = Counter(_normal(line.text) for line in lines if is_headline_like(line.text))
+    for line in lines:
+        if is_headline_like(line.text) and counts[_normal(line.text)] > 1:
+            _mark(line, "repeated-headline", "headline-like line that occurs more than once")
+
+
+def clean_paragraphs(
+    paragraphs: Sequence[str], *, title: str | None, patterns: Sequence[Pattern]
+) -> tuple[tuple[str, ...], tuple[DroppedLine, ...]]:
+    """Run every pass; return the kept paragraphs and what was dropped, by which pass."""
+    lines = [_Line(p.strip()) for p in paragraphs if p.strip()]
+    passes: list[CleaningPass] = [
+        lambda ls: _title_pass(ls, title),
+        lambda ls: _pattern_pass(ls, patterns),
+        _repeated_headline_pass,
+    ]
+    for run in passes:
+        run(lines)
+    kept = tuple(line.text for line in lines if line.dropped_by is None)
+    dropped = tuple(
+        DroppedLine(text=line.text, cleaning_pass=line.dropped_by[0], pattern=line.dropped_by[1])
+        for line in lines
+        if line.dropped_by is not None
+    )
+    return kept, dropped

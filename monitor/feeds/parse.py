@@ -1,0 +1,67 @@
+"""Parse feed bytes with feedparser into FeedEntry records.
+
+An entry's identity is its GUID, else its canonical link, so a re-poll never re-processes it
+even when tracking parameters in the link change.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from monitor.errors import FeedParseError
+from monitor.feeds.urls import canonical_url
+from monitor.records import FeedEntry, ParsedFeed
+
+
+def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
+    """Parse `body` (fetched from `url`); raise FeedParseError if it is not a feed at all."""
+    response_headers = {"content-location": url, **(headers or {})}
+    parsed = feedparser.parse(body, response_headers=response_headers)
+    if not parsed.get("version") and not parsed.entries:
+        raise FeedParseError(url, _why_not_a_feed(parsed, response_headers))
+    entries = tuple(entry for raw in parsed.entries if (entry := _entry(raw, url)) is not None)
+    return ParsedFeed(title=parsed.feed.get("title") or None, entries=entries)
+
+
+def _why_not_a_feed(parsed: Any, headers: dict[str, str]) -> str:
+    content_type = headers.get("content-type", "unknown content type")
+    problem = parsed.get("bozo_exception")
+    detail = f": {problem}" if problem else ""
+    return f"not an RSS/Atom feed ({content_type}){detail}"
+
+
+def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
+    link = raw.get("link")
+    url = urljoin(feed_url, link) if link else None
+    title = (raw.get("title") or "").strip() or None
+    key = _entry_key(raw.get("id"), url, title, raw.get("summary"))
+    if key is None:
+        return None
+    return FeedEntry(key=key, url=url, title=title, published=_published(raw))
+
+
+def _entry_key(
+    guid: str | None, url: str | None, title: str | None, summary: str | None
+) -> str | None:
+    if guid and guid.strip():
+        return guid.strip()
+    if url:
+        return canonical_url(url)
+    if title or summary:
+        digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()[:32]
+        return f"content:{digest}"
+    return None
+
+
+def _published(raw: Any) -> datetime | None:
+    for field in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = raw.get(field)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    return None

@@ -1,0 +1,134 @@
+"""The shared HTTP client: conditional GET, streamed reads with a size cap, bounded redirects.
+
+Configured feed URLs are trusted; article URLs and redirect targets that leave the trusted
+host go through the SSRF guard unless `fetch.allow_private_addresses` is set.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from urllib.parse import urljoin
+
+import aiohttp
+from yarl import URL
+
+from monitor.config import FetchConfig
+from monitor.errors import FetchError
+from monitor.fetching.guard import GuardedResolver, check_host
+from monitor.records import FetchResult
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_CHUNK = 64 * 1024
+
+
+class HttpClient:
+    """One pair of connection pools for the daemon's life: trusted (feeds) and guarded."""
+
+    def __init__(self, config: FetchConfig) -> None:
+        self._config = config
+        self._trusted: aiohttp.ClientSession | None = None
+        self._guarded: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> HttpClient:
+        timeout = aiohttp.ClientTimeout(total=self._config.timeout.total_seconds(), sock_connect=10)
+        headers = {"User-Agent": self._config.user_agent, "Accept-Encoding": "gzip, deflate"}
+        self._trusted = aiohttp.ClientSession(timeout=timeout, headers=headers)
+        if self._config.allow_private_addresses:
+            self._guarded = self._trusted
+        else:
+            connector = aiohttp.TCPConnector(resolver=GuardedResolver(), use_dns_cache=False)
+            self._guarded = aiohttp.ClientSession(
+                timeout=timeout, headers=headers, connector=connector
+            )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for session in {self._trusted, self._guarded}:
+            if session is not None:
+                await session.close()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        trusted: bool = False,
+    ) -> FetchResult:
+        """GET `url`; raises FetchError for anything but 2xx/304, naming the URL and the cause."""
+        try:
+            return await self._follow(url, etag, last_modified, trusted)
+        except FetchError as e:
+            raise FetchError(url, e.reason) if e.url != url else e from None
+        except TimeoutError:
+            seconds = self._config.timeout.total_seconds()
+            raise FetchError(url, f"timed out after {seconds:g}s") from None
+        except aiohttp.ClientError as e:
+            raise FetchError(url, f"{type(e).__name__}: {e}") from None
+
+    async def _follow(
+        self, url: str, etag: str | None, last_modified: str | None, trusted: bool
+    ) -> FetchResult:
+        trusted_host = URL(url).host if trusted else None
+        current = url
+        for _ in range(self._config.max_redirects + 1):
+            session = await self._session_for(current, trusted_host)
+            headers = _conditional_headers(etag, last_modified)
+            async with session.get(current, headers=headers, allow_redirects=False) as resp:
+                if resp.status in _REDIRECTS and "Location" in resp.headers:
+                    current = urljoin(current, resp.headers["Location"])
+                    continue
+                return await self._result(current, resp)
+        raise FetchError(url, f"more than {self._config.max_redirects} redirects")
+
+    async def _session_for(self, url: str, trusted_host: str | None) -> aiohttp.ClientSession:
+        assert self._trusted is not None and self._guarded is not None, "use `async with`"
+        parsed = URL(url)
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise FetchError(url, "only http:// and https:// URLs can be fetched")
+        if trusted_host is not None and parsed.host == trusted_host:
+            return self._trusted
+        if not self._config.allow_private_addresses:
+            await check_host(url, parsed.host)
+        return self._guarded
+
+    async def _result(self, url: str, resp: aiohttp.ClientResponse) -> FetchResult:
+        if resp.status == 304:
+            return FetchResult(status="not_modified", url=url)
+        if resp.status >= 400:
+            raise FetchError(url, f"HTTP {resp.status} {resp.reason or ''}".rstrip())
+        body = await self._read_capped(url, resp)
+        headers = {k.lower(): v for k, v in resp.headers.items()}
+        return FetchResult(
+            status="ok",
+            url=url,
+            body=body,
+            headers=headers,
+            etag=headers.get("etag"),
+            last_modified=headers.get("last-modified"),
+        )
+
+    async def _read_capped(self, url: str, resp: aiohttp.ClientResponse) -> bytes:
+        cap = self._config.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(url, f"response larger than the {cap:,}-byte cap")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers

@@ -1,0 +1,83 @@
+"""Keyword matching: pure functions from (Article, rules) to Match records."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from monitor.matching.rules import Rule
+from monitor.records import Article, Match
+
+_SENTENCE_END = re.compile(r"[.!?…][\"”’»)]*\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]|\b(?:[A-Z]\.)+[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Col|Lt|Sgt|St|No|Jr|Sr|vs)\.$"
+)
+
+
+@lru_cache(maxsize=4096)
+def term_regex(term: str) -> re.Pattern[str]:
+    """Whole words, case-insensitive; the words of a phrase may be split by any spacing."""
+    words = [re.escape(w) for w in term.split()]
+    return re.compile(r"(?<!\w)" + r"[\s\u00a0]+".join(words) + r"(?!\w)", re.I)
+
+
+def _found(term: str, text: str) -> bool:
+    return term_regex(term).search(text) is not None
+
+
+def rule_hits(rule: Rule, text: str) -> tuple[str, ...] | None:
+    """The terms that made `rule` fire on `text`, or None if it does not fire."""
+    if any(_found(t, text) for t in rule.none_terms):
+        return None
+    if not all(_found(t, text) for t in rule.all_terms):
+        return None
+    any_hits = tuple(t for t in rule.any_terms if _found(t, text))
+    if rule.any_terms and not any_hits:
+        return None
+    return (*rule.all_terms, *any_hits)
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split at sentence ends, but not after initials and abbreviations such as U.S. or Dr."""
+    parts, start = [], 0
+    for end in _SENTENCE_END.finditer(paragraph):
+        head = paragraph[start : end.start() + 1]
+        if end.group().startswith(".") and _ABBREVIATION.search(head):
+            continue
+        parts.append(paragraph[start : end.end()].strip())
+        start = end.end()
+    parts.append(paragraph[start:].strip())
+    return [p for p in parts if p]
+
+
+def sentences(paragraphs: Iterable[str]) -> list[str]:
+    return [s for p in paragraphs for s in split_sentences(p)]
+
+
+def best_sentence(paragraphs: Sequence[str], terms: Sequence[str]) -> str:
+    """The sentence that shows the match best: the most distinct terms, earliest on a tie."""
+    candidates = sentences(paragraphs)
+    if not candidates:
+        return ""
+    scores = [sum(_found(t, s) for t in terms) for s in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def match_article(article: Article, rules: Sequence[Rule]) -> list[Match]:
+    """Every rule that fires on the article's title and text, in rule order."""
+    text = "\n\n".join(filter(None, [article.title, *article.paragraphs]))
+    matches = []
+    for rule in rules:
+        hits = rule_hits(rule, text)
+        if hits is None:
+            continue
+        matches.append(
+            Match(
+                rule=rule.name,
+                channel=rule.channel,
+                terms=hits,
+                sentence=best_sentence(article.paragraphs, hits),
+            )
+        )
+    return matches

@@ -1,0 +1,156 @@
+"""The update pipeline: poll a feed -> new entries -> article -> matches -> outbox rows.
+
+It does not decide when to run (the daemon does) nor how to deliver (alerts.delivery does).
+Expected failures (FetchError, FeedParseError, ExtractionError) are recorded on the feed or
+entry; anything else is a bug, logged with its traceback, recorded, and the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from monitor.alerts import render_alert
+from monitor.config import Config
+from monitor.errors import ExtractionError, FeedParseError, FetchError
+from monitor.extraction import extract_article
+from monitor.extraction.cleaning import Pattern
+from monitor.feeds import parse_feed
+from monitor.fetching import HttpClient
+from monitor.matching import Rule, match_article
+from monitor.records import Article, Match, SlackMessage, StoredEntry, StoredFeed
+from monitor.storage import entries as entry_store
+from monitor.storage import feeds as feed_store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    feed: StoredFeed
+    new_entries: int = 0
+    not_modified: bool = False
+    error: str | None = None
+
+
+@dataclass
+class Pipeline:
+    db: sqlite_utils.Database
+    http: HttpClient
+    config: Config
+    rules: Sequence[Rule]
+    patterns: Sequence[Pattern]
+    now: Callable[[], datetime]
+
+    async def poll_feeds(self, feeds: Sequence[StoredFeed]) -> list[PollOutcome]:
+        return await _bounded(self.config.fetch.concurrency, [self.poll_feed(f) for f in feeds])
+
+    async def poll_feed(self, feed: StoredFeed) -> PollOutcome:
+        """Fetch and parse one feed; store its new entries; record success or the error."""
+        try:
+            return await self._poll(feed)
+        except (FetchError, FeedParseError) as e:
+            error = str(e)
+            log.warning("feed %s: %s", feed.display_name, error)
+        except Exception as e:
+            error = f"internal error: {type(e).__name__}: {e}"
+            log.exception("feed %s: unexpected failure (a bug, please report it)", feed.url)
+        feed_store.record_failure(self.db, feed.id, self.now(), error)
+        return PollOutcome(feed=feed, error=error)
+
+    async def _poll(self, feed: StoredFeed) -> PollOutcome:
+        result = await self.http.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified, trusted=True
+        )
+        if result.status == "not_modified":
+            feed_store.record_not_modified(self.db, feed.id, self.now())
+            return PollOutcome(feed=feed, not_modified=True)
+        parsed = await asyncio.to_thread(
+            parse_feed, result.body, url=result.url, headers=result.headers
+        )
+        new = entry_store.add_entries(self.db, feed.id, parsed.entries, self.now())
+        feed_store.record_success(
+            self.db,
+            feed.id,
+            self.now(),
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=parsed.title,
+        )
+        log.info("feed %s: %d entries, %d new", feed.display_name, len(parsed.entries), new)
+        return PollOutcome(feed=feed, new_entries=new)
+
+    async def process_pending(self) -> int:
+        """Process every pending entry; return how many alerts were queued."""
+        pending = entry_store.pending_entries(self.db)
+        queued = await _bounded(
+            self.config.fetch.concurrency, [self.process_entry(e) for e in pending]
+        )
+        return sum(queued)
+
+    async def process_entry(self, entry: StoredEntry) -> int:
+        """Fetch, extract, match and queue alerts for one entry; return alerts queued."""
+        if not entry.url:
+            entry_store.mark_done(self.db, entry.id, "entry has no link")
+            return 0
+        if entry_store.already_processed_url(self.db, entry):
+            entry_store.mark_done(self.db, entry.id, "same article already seen in another feed")
+            return 0
+        try:
+            article = await self._article(entry.url)
+        except (FetchError, ExtractionError) as e:
+            log.warning("entry %s (%s): %s", entry.url, entry.feed_name, e)
+            entry_store.record_entry_failure(self.db, entry.id, str(e))
+            return 0
+        except Exception as e:
+            log.exception("entry %s: unexpected failure (a bug, please report it)", entry.url)
+            entry_store.record_entry_failure(self.db, entry.id, f"internal error: {e!r}")
+            return 0
+        if entry.published is not None:  # feeds give the time; pages often only the day
+            article = replace(article, published=entry.published)
+        alerts = self._alerts(article, entry)
+        entry_store.store_article(self.db, entry.id, article, alerts, self.now())
+        return len(alerts)
+
+    async def _article(self, url: str) -> Article:
+        result = await self.http.fetch(url)
+        return await asyncio.to_thread(
+            extract_article,
+            result.body,
+            url=result.url,
+            headers=result.headers,
+            patterns=self.patterns,
+        )
+
+    def _alerts(self, article: Article, entry: StoredEntry) -> list[tuple[Match, SlackMessage]]:
+        outlet = article.sitename or entry.feed_name
+        return [
+            (
+                match,
+                render_alert(
+                    article,
+                    match,
+                    outlet=outlet,
+                    channel=match.channel or self.config.slack.channel,
+                ),
+            )
+            for match in match_article(article, self.rules)
+        ]
+
+
+async def _bounded(limit: int, coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Run coroutines concurrently, at most `limit` at a time, keeping their order."""
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(coroutine: Coroutine[Any, Any, T]) -> T:
+        async with semaphore:
+            return await coroutine
+
+    return list(await asyncio.gather(*(run(c) for c in coroutines)))

@@ -1,0 +1,123 @@
+"""The small typed records passed between pipeline stages.
+
+Data walks one way: FeedEntry -> Article -> Match -> SlackMessage (an outbox row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a parsed feed; `key` is its identity within the feed (GUID or canonical link)."""
+
+    key: str
+    url: str | None
+    title: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """An HTTP response worth keeping; expected failures raise FetchError instead."""
+
+    status: Literal["ok", "not_modified"]
+    url: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class DroppedLine:
+    """A line the cleaning layer removed, and which pass and pattern removed it."""
+
+    text: str
+    cleaning_pass: str
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Article:
+    source: str
+    title: str | None
+    paragraphs: tuple[str, ...]
+    published: datetime | None
+    author: str | None
+    sitename: str | None
+    language: str | None
+    canonical_url: str | None = None
+    dropped: tuple[DroppedLine, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule that fired on an article: which terms hit, and the sentence that shows it."""
+
+    rule: str
+    channel: str | None
+    terms: tuple[str, ...]
+    sentence: str
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """A rendered alert, ready for chat.postMessage (stored as is in the outbox)."""
+
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StoredFeed:
+    """A feed as the scheduler sees it, with its HTTP cache validators."""
+
+    id: int
+    url: str
+    name: str | None
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.title or self.url
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """An entry waiting for its article to be fetched, extracted and matched."""
+
+    id: int
+    feed_id: int
+    feed_name: str
+    url: str | None
+    title: str | None
+    published: datetime | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """An outbox row not yet delivered."""
+
+    id: int
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]]
+    attempts: int

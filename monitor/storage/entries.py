@@ -1,0 +1,144 @@
+"""The entries, articles and matches tables, and the outbox rows written with them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlite_utils
+
+from monitor.clock import from_iso, to_iso
+from monitor.feeds.urls import canonical_url
+from monitor.records import Article, FeedEntry, Match, SlackMessage, StoredEntry
+from monitor.storage.schema import transaction
+
+MAX_ATTEMPTS = 5
+
+
+def add_entries(
+    db: sqlite_utils.Database, feed_id: int, entries: Sequence[FeedEntry], now: datetime
+) -> int:
+    """Insert the entries not seen before (by feed and key); return how many were new."""
+    with transaction(db.conn) as conn:
+        before = conn.total_changes
+        conn.executemany(
+            """INSERT INTO entries (feed_id, key, url, canonical_url, title, published,
+                                    first_seen_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, key) DO NOTHING""",
+            [
+                (
+                    feed_id,
+                    e.key,
+                    e.url,
+                    e.url and canonical_url(e.url),
+                    e.title,
+                    to_iso(e.published),
+                    to_iso(now),
+                )
+                for e in entries
+            ],
+        )
+        return conn.total_changes - before
+
+
+def pending_entries(db: sqlite_utils.Database, limit: int = 500) -> list[StoredEntry]:
+    """Entries still to process, oldest first (failed ones are retried a few times)."""
+    rows = db.execute(
+        """SELECT e.id, e.feed_id, coalesce(f.name, f.title, f.url), e.url, e.title,
+                  e.published, e.attempts
+           FROM entries e JOIN feeds f ON f.id = e.feed_id
+           WHERE e.status = 'new' ORDER BY e.id LIMIT ?""",
+        (limit,),
+    ).fetchall()
+    return [
+        StoredEntry(
+            id=r[0],
+            feed_id=r[1],
+            feed_name=r[2],
+            url=r[3],
+            title=r[4],
+            published=from_iso(r[5]),
+            attempts=r[6],
+        )
+        for r in rows
+    ]
+
+
+def already_processed_url(db: sqlite_utils.Database, entry: StoredEntry) -> bool:
+    """True when another feed's entry with the same canonical link was already processed."""
+    row = db.execute(
+        """SELECT 1 FROM entries WHERE canonical_url = (SELECT canonical_url FROM entries
+           WHERE id = ?) AND id != ? AND status = 'done' LIMIT 1""",
+        (entry.id, entry.id),
+    ).fetchone()
+    return row is not None
+
+
+def mark_done(db: sqlite_utils.Database, entry_id: int, note: str | None = None) -> None:
+    db.execute("UPDATE entries SET status = 'done', last_error = ? WHERE id = ?", (note, entry_id))
+
+
+def record_entry_failure(db: sqlite_utils.Database, entry_id: int, error: str) -> None:
+    """Count a failed attempt; after MAX_ATTEMPTS the entry is parked as 'failed'."""
+    db.execute(
+        """UPDATE entries SET attempts = attempts + 1, last_error = ?,
+               status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'new' END
+           WHERE id = ?""",
+        (error, MAX_ATTEMPTS, entry_id),
+    )
+
+
+def store_article(
+    db: sqlite_utils.Database,
+    entry_id: int,
+    article: Article,
+    alerts: Sequence[tuple[Match, SlackMessage]],
+    now: datetime,
+) -> int:
+    """Store the article, its matches and their outbox rows in ONE transaction.
+
+    Either the decision to alert and the alert are both recorded, or neither is: a crash
+    can never leave a match without its alert.
+    """
+    with transaction(db.conn) as conn:
+        cur = conn.execute(
+            """INSERT INTO articles (entry_id, url, canonical_url, title, text, published,
+                                     author, sitename, language, fetched_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                entry_id,
+                article.source,
+                article.canonical_url,
+                article.title,
+                article.text,
+                to_iso(article.published),
+                article.author,
+                article.sitename,
+                article.language,
+                to_iso(now),
+            ),
+        )
+        article_id = cur.lastrowid
+        for match, message in alerts:
+            cur = conn.execute(
+                """INSERT INTO matches (article_id, rule, terms, sentence, matched_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (article_id, match.rule, json.dumps(match.terms), match.sentence, to_iso(now)),
+            )
+            conn.execute(
+                """INSERT INTO outbox (match_id, channel, text, blocks, created_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                (
+                    cur.lastrowid,
+                    message.channel,
+                    message.text,
+                    json.dumps(message.blocks),
+                    to_iso(now),
+                ),
+            )
+        conn.execute(
+            "UPDATE entries SET status = 'done', last_error = NULL WHERE id = ?", (entry_id,)
+        )
+    assert article_id is not None
+    return article_id

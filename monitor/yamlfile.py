@@ -1,0 +1,72 @@
+"""YAML loading that remembers where each value sits, so errors can name file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """Parsed data plus the node tree it came from (for line numbers)."""
+
+    path: Path
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, loc: Sequence[int | str]) -> int:
+        """1-based line of the value at `loc` (a pydantic error location), as deep as it exists."""
+        node = self.root
+        line = 1 if node is None else node.start_mark.line + 1
+        for part in loc:
+            node = _child(node, part)
+            if node is None:
+                break
+            line = node.start_mark.line + 1
+        return line
+
+    def describe_errors(self, error: ValidationError, prefix: Sequence[int | str] = ()) -> str:
+        """One line per validation problem: `file:line: field.path: message`."""
+        lines = []
+        for err in error.errors():
+            loc = [*prefix, *err["loc"]]
+            where = ".".join(str(p) for p in loc) or "(top level)"
+            lines.append(f"{self.path}:{self.line_of(loc)}: {where}: {_message(err)}")
+        return "\n".join(lines)
+
+
+def _message(err: Any) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check the spelling; unknown keys are not ignored)"
+    msg: str = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                return value if not isinstance(value, yaml.ScalarNode) or value.value else key
+        return None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        child: yaml.Node = node.value[part]
+        return child
+    return None
+
+
+def load_yaml(path: Path) -> YamlDocument:
+    """Read and parse a YAML file; syntax errors raise ValueError naming file and line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise ValueError(f"{path}{line}: invalid YAML: {e.problem or e}") from e
+    return YamlDocument(path=path, data=data, root=root)
