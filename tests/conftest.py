@@ -1,0 +1,61 @@
+"""Shared fixtures: local news site, fake Slack, seed acceptance facts, config writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.servers import FakeSlack, FeedSpec, NewsSite
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture(scope="session")
+def acceptance() -> dict[str, dict[str, Any]]:
+    """seeds/acceptance.yaml, keyed by seed stem (the page name without .html)."""
+    facts = yaml.safe_load((DATA / "seeds" / "acceptance.yaml").read_text(encoding="utf-8"))
+    return {name.removesuffix(".txt"): value for name, value in facts.items()}
+
+
+@pytest.fixture
+def news_site() -> Iterator[NewsSite]:
+    site = NewsSite()
+    site.feeds["news"] = FeedSpec(items=sorted(site.pages))
+    site.start()
+    yield site
+    assert site.server is not None
+    site.server.stop()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    slack = FakeSlack().start()
+    yield slack
+    assert slack.server is not None
+    slack.server.stop()
+
+
+def write_config(
+    folder: Path,
+    feeds: list[dict[str, Any]],
+    *,
+    slack_api_url: str | None = None,
+    fetch: dict[str, Any] | None = None,
+) -> Path:
+    """A monitor.yaml in `folder` using the shipped rules; returns its path."""
+    config: dict[str, Any] = {
+        "database": "monitor.db",
+        "rules": str(REPO / "rules"),
+        "feeds": feeds,
+        "fetch": {"allow_private_addresses": True, "timeout": "2s", **(fetch or {})},
+    }
+    if slack_api_url:
+        config["slack"] = {"channel": "#news-alerts", "api_url": slack_api_url}
+    path = folder / "monitor.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path

@@ -1,0 +1,176 @@
+"""End to end in-process: feeds on a local site -> articles -> rules -> fake Slack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.alerts import SlackSender
+from monitor.config import load_config
+from monitor.daemon import run_once
+from monitor.storage import open_database
+from tests.conftest import write_config
+from tests.servers import FakeSlack, FeedSpec, NewsSite
+
+
+def _message_text(post: dict[str, Any]) -> str:
+    return post["text"] + "\n" + json.dumps(post["blocks"], ensure_ascii=False)
+
+
+async def _run(config_path: Path, slack: FakeSlack) -> Any:
+    config = load_config(config_path)
+    return await run_once(config, SlackSender(slack.token, slack.api_url))
+
+
+async def test_one_alert_per_seed_without_boilerplate(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, acceptance: dict[str, Any]
+) -> None:
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url)
+    report = await _run(path, fake_slack)
+
+    assert report.alerts_sent == 5 and report.alerts_pending == 0
+    assert len(fake_slack.posts) == 5
+    posted_links = {b["elements"][0]["url"] for p in fake_slack.posts for b in p["blocks"]
+                    if b["type"] == "actions"}
+    assert posted_links == {news_site.article_url(name) for name in news_site.pages}
+    for post in fake_slack.posts:
+        assert post["channel"] == "#news-alerts"
+        assert post["unfurl_links"] is False
+        assert "link_names" not in post and "parse" not in post
+        for facts in acceptance.values():
+            for line in facts["boilerplate"]:
+                assert line not in _message_text(post)
+
+    db = open_database(tmp_path / "monitor.db")
+    texts = {Path(url).name.split("?")[0]: text
+             for url, text in db.execute("SELECT url, text FROM articles").fetchall()}
+    for stem, facts in acceptance.items():
+        stored = texts[f"{stem}.html"]
+        for fragment in facts["keep"]:
+            assert fragment in stored, (stem, fragment)
+        for line in facts["boilerplate"]:
+            assert line not in stored, (stem, line)
+
+
+async def test_second_run_posts_nothing_and_feed_answers_304(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url)
+    await _run(path, fake_slack)
+    second = await _run(path, fake_slack)
+
+    assert len(fake_slack.posts) == 5
+    assert second.new_entries == 0 and second.alerts_queued == 0
+    assert news_site.statuses("/feeds/news.xml") == [200, 304]
+    article_fetches = [p for p, _ in news_site.requests if p.startswith("/articles/")]
+    assert len(article_fetches) == 5
+
+
+async def test_changed_feed_is_reparsed_and_only_new_items_alert(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    names = sorted(news_site.pages)
+    news_site.feeds["news"].items = names[:3]
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url)
+    await _run(path, fake_slack)
+    news_site.feeds["news"].items = names
+    second = await _run(path, fake_slack)
+
+    assert news_site.statuses("/feeds/news.xml") == [200, 200]
+    assert second.new_entries == 2 and len(fake_slack.posts) == 5
+
+
+@pytest.mark.parametrize("mode", ["error500", "timeout", "garbage"])
+async def test_broken_feed_is_recorded_and_others_go_on(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, mode: str
+) -> None:
+    news_site.hang_seconds = 4  # longer than the 2 s timeout in the test config
+    news_site.feeds["broken"] = FeedSpec(items=[], mode=mode)
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("broken"), "name": "Broken"},
+         {"url": news_site.feed_url("news")}],
+        slack_api_url=fake_slack.api_url,
+    )
+    report = await _run(path, fake_slack)
+
+    assert report.feeds_failed == 1 and len(fake_slack.posts) == 5
+    db = open_database(tmp_path / "monitor.db")
+    error, failures = db.execute(
+        "SELECT last_error, consecutive_failures FROM feeds WHERE name = 'Broken'"
+    ).fetchone()
+    assert news_site.feed_url("broken") in error
+    expected = {"error500": "HTTP 500", "timeout": "timed out", "garbage": "not an RSS/Atom feed"}
+    assert expected[mode] in error
+    assert failures == 1
+
+
+async def test_slack_error_keeps_alert_pending_then_delivers_exactly_once(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    news_site.feeds["news"].items = sorted(news_site.pages)[:2]
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url)
+    fake_slack.fail_next(1, status=500)
+    first = await _run(path, fake_slack)
+    assert first.alerts_queued == 2 and first.alerts_sent == 0 and first.alerts_pending == 2
+    assert fake_slack.posts == []
+
+    second = await _run(path, fake_slack)
+    third = await _run(path, fake_slack)
+    assert second.alerts_sent == 2 and third.alerts_sent == 0
+    assert len(fake_slack.posts) == 2
+    links = [b["elements"][0]["url"] for p in fake_slack.posts for b in p["blocks"]
+             if b["type"] == "actions"]
+    assert len(set(links)) == 2
+
+    db = open_database(tmp_path / "monitor.db")
+    rows = db.execute("SELECT status, ts, attempts FROM outbox ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["sent", "sent"]
+    assert all(r[1].startswith("1700000000.") for r in rows)
+    assert rows[0][2] == 2  # one failed attempt, then the successful one
+
+
+async def test_title_with_channel_ping_reaches_slack_escaped(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    name = sorted(news_site.pages)[2]
+    hostile = news_site.pages[name].replace(
+        b"<h1 class=\"post-title\">Kirby:", b"<h1 class=\"post-title\">&lt;!channel&gt; Kirby:"
+    ).replace(b'content="Kirby:', b'content="&lt;!channel&gt; &amp; &lt;@U123&gt; Kirby:')
+    news_site.pages["hostile.html"] = hostile
+    news_site.feeds["news"].items = ["hostile.html"]
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url)
+    await _run(path, fake_slack)
+
+    (post,) = fake_slack.posts
+    raw = _message_text(post)
+    assert "<!channel>" not in raw and "<@U123>" not in raw
+    assert "&lt;!channel&gt;" in post["blocks"][0]["text"]["text"]
+    assert "&amp;" in post["text"]
+    for block in post["blocks"]:
+        if block.get("text", {}).get("type") == "mrkdwn":
+            assert block["text"]["verbatim"] is True
+
+
+async def test_article_links_to_private_addresses_are_refused_by_default(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}],
+                        slack_api_url=fake_slack.api_url,
+                        fetch={"allow_private_addresses": False})
+    report = await _run(path, fake_slack)
+
+    assert report.new_entries == 5 and fake_slack.posts == []
+    assert not [p for p, _ in news_site.requests if p.startswith("/articles/")]
+    db = open_database(tmp_path / "monitor.db")
+    errors = [r[0] for r in db.execute("SELECT last_error FROM entries").fetchall()]
+    assert len(errors) == 5
+    assert all("127.0.0.1" in e and "allow_private_addresses" in e for e in errors)
