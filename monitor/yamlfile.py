@@ -59,6 +59,16 @@ def _child(node: yaml.Node | None, part: int | str) -> yaml.Node | None:
     return None
 
 
+def _syntax_message(path: Path, e: yaml.MarkedYAMLError) -> str:
+    """Point at where the broken construct starts (an unclosed bracket, say), then the problem."""
+    mark = e.context_mark or e.problem_mark
+    line = f":{mark.line + 1}" if mark else ""
+    problem = e.problem or str(e)
+    if e.context and e.problem_mark:
+        problem = f"{e.context}: {problem} (line {e.problem_mark.line + 1})"
+    return f"{path}{line}: invalid YAML: {problem}"
+
+
 def load_yaml(path: Path) -> YamlDocument:
     """Read and parse a YAML file; syntax errors raise ValueError naming file and line."""
     text = path.read_text(encoding="utf-8")
@@ -66,7 +76,5 @@ def load_yaml(path: Path) -> YamlDocument:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise ValueError(f"{path}{line}: invalid YAML: {e.problem or e}") from e
+        raise ValueError(_syntax_message(path, e)) from e
     return YamlDocument(path=path, data=data, root=root)

@@ -12,8 +12,8 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -105,7 +105,7 @@ class NewsSite:
             items.append(
                 f"<item><title>{escape(title)}</title>"
                 f"<link>{self.article_url(name)}?utm_source=feed&amp;utm_medium=rss</link>"
-                f"<guid isPermaLink=\"false\">{escape(name)}</guid>"
+                f'<guid isPermaLink="false">{escape(name)}</guid>'
                 f"<pubDate>{date}</pubDate></item>"
             )
         return (
@@ -129,16 +129,18 @@ class NewsSite:
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         if request.headers.get("If-None-Match") == etag:
             return self._log(request, web.Response(status=304, headers={"ETag": etag}))
-        response = web.Response(body=body, content_type="application/rss+xml",
-                                headers={"ETag": etag})
+        response = web.Response(
+            body=body, content_type="application/rss+xml", headers={"ETag": etag}
+        )
         return self._log(request, response)
 
     async def _article(self, request: web.Request) -> web.Response:
         body = self.pages.get(request.match_info["name"])
         if body is None:
             return self._log(request, web.Response(status=404))
-        return self._log(request, web.Response(body=body, content_type="text/html",
-                                               charset="utf-8"))
+        return self._log(
+            request, web.Response(body=body, content_type="text/html", charset="utf-8")
+        )
 
     def _log(self, request: web.Request, response: web.Response) -> web.Response:
         self.requests.append((request.path, response.status))

@@ -64,7 +64,7 @@ class HttpClient:
         try:
             return await self._follow(url, etag, last_modified, trusted)
         except FetchError as e:
-            raise FetchError(url, e.reason) if e.url != url else e from None
+            raise type(e)(url, e.reason) if e.url != url else e from None
         except TimeoutError:
             seconds = self._config.timeout.total_seconds()
             raise FetchError(url, f"timed out after {seconds:g}s") from None

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from monitor.errors import FeedParseError
+from monitor.feeds import canonical_url, parse_feed
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>With guid</title><link>https://a.example/1</link><guid isPermaLink="false">id-1</guid>
+<pubDate>Mon, 17 Jun 2024 18:00:00 GMT</pubDate></item>
+<item><title>No guid</title><link>https://A.example:443/2?utm_source=x&amp;id=7#top</link></item>
+<item><title>Relative</title><link>/news/3</link></item>
+<item><description>neither link nor guid</description></item>
+</channel></rss>"""
+
+
+def test_entries_are_keyed_by_guid_else_canonical_link() -> None:
+    feed = parse_feed(RSS, url="https://a.example/feed.xml")
+    keys = [e.key for e in feed.entries]
+    assert keys[0] == "id-1"
+    assert keys[1] == "https://a.example/2?id=7"
+    assert keys[2] == "https://a.example/news/3"
+    assert keys[3].startswith("content:")
+    assert feed.entries[0].published is not None
+    assert feed.entries[0].published.isoformat() == "2024-06-17T18:00:00+00:00"
+    assert feed.title == "T"
+
+
+def test_html_page_is_not_a_feed() -> None:
+    with pytest.raises(FeedParseError, match=r"feed https://a.example/f: not an RSS/Atom feed"):
+        parse_feed(
+            b"<html><body>Document moved</body></html>",
+            url="https://a.example/f",
+            headers={"content-type": "text/html"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://News.Example.org/a?utm_source=rss&utm_medium=x", "https://news.example.org/a"),
+        ("https://n.example/a?id=3&fbclid=abc&gclid=1", "https://n.example/a?id=3"),
+        ("http://n.example:80", "http://n.example/"),
+        ("https://n.example:8443/a#frag", "https://n.example:8443/a"),
+    ],
+)
+def test_canonical_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
