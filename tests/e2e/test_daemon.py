@@ -29,13 +29,19 @@ def _wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-unty
 def test_daemon_delivers_then_stops_cleanly(
     tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, stop_signal: signal.Signals
 ) -> None:
-    path = write_config(tmp_path, [{"url": news_site.feed_url("news"), "interval": "1h"}],
-                        slack_api_url=fake_slack.api_url)
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news"), "interval": "1h"}],
+        slack_api_url=fake_slack.api_url,
+    )
     env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
     env.pop("MONITOR_CONFIG", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "run", "--config", str(path)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert _wait_for(lambda: len(fake_slack.posts) == 5), "daemon did not deliver"
