@@ -15,35 +15,33 @@ class RuleError(MonitorError):
     """A watch-rule file is invalid; the message names the file and line."""
 
 
-class FetchError(MonitorError):
-    """An HTTP fetch failed (network, status, size cap, refused address)."""
+class SourceError(MonitorError):
+    """An error about one feed, page or file: `str(e)` reads `<where>: <reason>`."""
+
+    label = ""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{self.label}{url}: {reason}")
         self.url = url
         self.reason = reason
+
+
+class FetchError(SourceError):
+    """An HTTP fetch failed (network, status, size cap, refused address)."""
 
 
 class BlockedAddressError(FetchError):
     """A feed-provided URL resolves to a loopback/private/link-local address."""
 
 
-class FeedParseError(MonitorError):
+class FeedParseError(SourceError):
     """A fetched feed could not be parsed into entries."""
 
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"feed {url}: {reason}")
-        self.url = url
-        self.reason = reason
+    label = "feed "
 
 
-class ExtractionError(MonitorError):
+class ExtractionError(SourceError):
     """No article text could be extracted from a page."""
-
-    def __init__(self, source: str, reason: str) -> None:
-        super().__init__(f"{source}: {reason}")
-        self.source = source
-        self.reason = reason
 
 
 class StorageError(MonitorError):
