@@ -1,15 +1,14 @@
 """SSRF guard: refuse loopback, private, link-local and metadata addresses.
 
-Feed-provided article URLs and every redirect target pass through `check_host` before a
-connection is made; `GuardedResolver` sits in the connector too, so the addresses aiohttp
-actually connects to are the checked ones (a DNS answer cannot change between check and use).
+`GuardedResolver` sits in the connector, after DNS, so the addresses aiohttp connects to are
+the checked ones (a DNS answer cannot change between check and use); `check_host` covers the
+IP-literal hosts that aiohttp connects to without asking the resolver.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
@@ -59,21 +58,11 @@ def _refusal(host: str, addresses: list[str]) -> str:
     )
 
 
-async def check_host(url: str, host: str, resolver: Any = None) -> None:
-    """Raise BlockedAddressError if `host` is, or resolves only to, a non-public address."""
+def check_host(url: str, host: str) -> None:
+    """Refuse a literal non-public IP host (aiohttp connects to those without resolving).
+
+    Host names are checked by GuardedResolver, in the connector, on every connection.
+    """
     literal = _literal_ip(host)
-    if literal is not None:
-        if not is_public_address(literal):
-            raise BlockedAddressError(url, _refusal(host, [literal]))
-        return
-    inner = resolver or DefaultResolver()
-    try:
-        results = await inner.resolve(host, 0, socket.AF_UNSPEC)
-    except OSError:
-        return  # the connection attempt reports the DNS failure itself
-    finally:
-        if resolver is None:
-            await inner.close()
-    addresses = [r["host"] for r in results]
-    if not any(is_public_address(a) for a in addresses):
-        raise BlockedAddressError(url, _refusal(host, addresses))
+    if literal is not None and not is_public_address(literal):
+        raise BlockedAddressError(url, _refusal(host, [literal]))

@@ -94,7 +94,7 @@ class HttpClient:
         if trusted_host is not None and parsed.host == trusted_host:
             return self._trusted
         if not self._config.allow_private_addresses:
-            await check_host(url, parsed.host)
+            check_host(url, parsed.host)
         return self._guarded
 
     async def _result(self, url: str, resp: aiohttp.ClientResponse) -> FetchResult:

@@ -99,3 +99,12 @@ async def test_unreachable_host_is_a_fetch_error_naming_the_url() -> None:
     async with HttpClient(FetchConfig(allow_private_addresses=True)) as http:
         with pytest.raises(FetchError, match=r"^http://127.0.0.1:9/x: "):
             await http.fetch("http://127.0.0.1:9/x")
+
+
+async def test_article_url_naming_localhost_is_refused_by_the_connector(server) -> None:  # type: ignore[no-untyped-def]
+    thread, seen = server
+    port = thread.url.rsplit(":", 1)[1]
+    async with HttpClient(FetchConfig()) as http:
+        with pytest.raises(BlockedAddressError, match=rf"^http://localhost:{port}/conditional: refused"):
+            await http.fetch(f"http://localhost:{port}/conditional")
+    assert seen == []

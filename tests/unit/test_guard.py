@@ -4,6 +4,7 @@ import pytest
 
 from monitor.errors import BlockedAddressError
 from monitor.fetching import check_host, is_public_address
+from monitor.fetching.guard import GuardedResolver
 
 
 @pytest.mark.parametrize(
@@ -31,14 +32,20 @@ def test_public_addresses(address: str) -> None:
     assert is_public_address(address)
 
 
-async def test_literal_private_host_is_refused_with_a_clear_message() -> None:
+def test_literal_private_host_is_refused_with_a_clear_message() -> None:
     with pytest.raises(BlockedAddressError) as error:
-        await check_host("http://169.254.169.254/latest/meta-data", "169.254.169.254")
+        check_host("http://169.254.169.254/latest/meta-data", "169.254.169.254")
     message = str(error.value)
     assert message.startswith("http://169.254.169.254/latest/meta-data: refused")
     assert "allow_private_addresses" in message
 
 
-async def test_localhost_name_is_refused() -> None:
-    with pytest.raises(BlockedAddressError, match="localhost resolves to"):
-        await check_host("http://localhost:8080/x", "localhost")
+def test_public_literal_host_passes() -> None:
+    check_host("http://93.184.216.34/", "93.184.216.34")
+
+
+async def test_resolver_refuses_names_that_resolve_to_loopback() -> None:
+    resolver = GuardedResolver()
+    with pytest.raises(BlockedAddressError, match=r"localhost: refused: localhost resolves to"):
+        await resolver.resolve("localhost", 80)
+    await resolver.close()
