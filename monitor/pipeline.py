@@ -89,7 +89,7 @@ class Pipeline:
 
     async def process_pending(self) -> int:
         """Process every pending entry; return how many alerts were queued."""
-        pending = entry_store.pending_entries(self.db)
+        pending = entry_store.pending_entries(self.db, self.now())
         queued = await _bounded(
             self.config.fetch.concurrency, [self.process_entry(e) for e in pending]
         )
@@ -107,11 +107,11 @@ class Pipeline:
             article = await self._article(entry.url)
         except (FetchError, ExtractionError) as e:
             log.warning("entry %s (%s): %s", entry.url, entry.feed_name, e)
-            entry_store.record_entry_failure(self.db, entry.id, str(e))
+            entry_store.record_entry_failure(self.db, entry, str(e), self.now())
             return 0
         except Exception as e:
             log.exception("entry %s: unexpected failure (a bug, please report it)", entry.url)
-            entry_store.record_entry_failure(self.db, entry.id, f"internal error: {e!r}")
+            entry_store.record_entry_failure(self.db, entry, f"internal error: {e!r}", self.now())
             return 0
         if entry.published is not None:  # feeds give the time; pages often only the day
             article = replace(article, published=entry.published)

@@ -80,6 +80,7 @@ class NewsSite:
     pages: dict[str, bytes] = field(default_factory=sample_pages)
     feeds: dict[str, FeedSpec] = field(default_factory=dict)
     requests: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
+    article_failures: dict[str, int] = field(default_factory=dict)  # name -> 503s still to give
     hang_seconds: float = 5.0
     server: ServerThread | None = None
 
@@ -135,7 +136,11 @@ class NewsSite:
         return self._log(request, response)
 
     async def _article(self, request: web.Request) -> web.Response:
-        body = self.pages.get(request.match_info["name"])
+        name = request.match_info["name"]
+        if self.article_failures.get(name, 0) > 0:
+            self.article_failures[name] -= 1
+            return self._log(request, web.Response(status=503, headers={"Retry-After": "60"}))
+        body = self.pages.get(name)
         if body is None:
             return self._log(request, web.Response(status=404))
         return self._log(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
@@ -14,6 +14,7 @@ from monitor.records import Article, FeedEntry, Match, SlackMessage, StoredEntry
 from monitor.storage.schema import transaction
 
 MAX_ATTEMPTS = 5
+RETRY_BASE = timedelta(minutes=2)
 
 
 def add_entries(
@@ -42,14 +43,17 @@ def add_entries(
         return conn.total_changes - before
 
 
-def pending_entries(db: sqlite_utils.Database, limit: int = 500) -> list[StoredEntry]:
-    """Entries still to process, oldest first (failed ones are retried a few times)."""
+def pending_entries(
+    db: sqlite_utils.Database, now: datetime, limit: int = 500
+) -> list[StoredEntry]:
+    """Entries to process now, oldest first; failed ones wait out their backoff."""
     rows = db.execute(
         """SELECT e.id, e.feed_id, coalesce(f.name, f.title, f.url), e.url, e.title,
                   e.published, e.attempts
            FROM entries e JOIN feeds f ON f.id = e.feed_id
-           WHERE e.status = 'new' ORDER BY e.id LIMIT ?""",
-        (limit,),
+           WHERE e.status = 'new' AND (e.retry_at IS NULL OR e.retry_at <= ?)
+           ORDER BY e.id LIMIT ?""",
+        (to_iso(now), limit),
     ).fetchall()
     return [
         StoredEntry(
@@ -79,13 +83,16 @@ def mark_done(db: sqlite_utils.Database, entry_id: int, note: str | None = None)
     db.execute("UPDATE entries SET status = 'done', last_error = ? WHERE id = ?", (note, entry_id))
 
 
-def record_entry_failure(db: sqlite_utils.Database, entry_id: int, error: str) -> None:
-    """Count a failed attempt; after MAX_ATTEMPTS the entry is parked as 'failed'."""
+def record_entry_failure(
+    db: sqlite_utils.Database, entry: StoredEntry, error: str, now: datetime
+) -> None:
+    """Count a failed attempt and back off (2, 4, 8, 16 min); after MAX_ATTEMPTS, park it."""
+    attempts = entry.attempts + 1
+    retry_at = now + RETRY_BASE * 2 ** (attempts - 1)
+    status = "failed" if attempts >= MAX_ATTEMPTS else "new"
     db.execute(
-        """UPDATE entries SET attempts = attempts + 1, last_error = ?,
-               status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'new' END
-           WHERE id = ?""",
-        (error, MAX_ATTEMPTS, entry_id),
+        "UPDATE entries SET attempts = ?, last_error = ?, status = ?, retry_at = ? WHERE id = ?",
+        (attempts, error, status, to_iso(retry_at), entry.id),
     )
 
 

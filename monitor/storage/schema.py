@@ -47,6 +47,7 @@ CREATE TABLE entries (
     first_seen_at TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at TEXT,                    -- after a failed attempt: not before this time
     last_error TEXT,
     UNIQUE (feed_id, key)
 );

@@ -105,6 +105,8 @@ async def test_article_url_naming_localhost_is_refused_by_the_connector(server) 
     thread, seen = server
     port = thread.url.rsplit(":", 1)[1]
     async with HttpClient(FetchConfig()) as http:
-        with pytest.raises(BlockedAddressError, match=rf"^http://localhost:{port}/conditional: refused"):
+        with pytest.raises(
+            BlockedAddressError, match=rf"^http://localhost:{port}/conditional: refused"
+        ):
             await http.fetch(f"http://localhost:{port}/conditional")
     assert seen == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +200,26 @@ async def test_article_links_to_private_addresses_are_refused_by_default(
     errors = [r[0] for r in db.execute("SELECT last_error FROM entries").fetchall()]
     assert len(errors) == 5
     assert all("127.0.0.1" in e and "allow_private_addresses" in e for e in errors)
+
+
+async def test_failed_article_fetch_is_retried_after_backoff(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    name = sorted(news_site.pages)[1]
+    news_site.feeds["news"].items = [name]
+    news_site.article_failures[name] = 1
+    config = load_config(
+        write_config(
+            tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+        )
+    )
+    sender = SlackSender(fake_slack.token, fake_slack.api_url)
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    first = await run_once(config, sender, now=lambda: t0)
+    too_soon = await run_once(config, sender, now=lambda: t0 + timedelta(minutes=1))
+    later = await run_once(config, sender, now=lambda: t0 + timedelta(minutes=3))
+
+    assert (first.alerts_queued, too_soon.alerts_queued, later.alerts_queued) == (0, 0, 1)
+    assert news_site.statuses(f"/articles/{name}") == [503, 200]
+    assert len(fake_slack.posts) == 1

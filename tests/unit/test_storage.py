@@ -54,7 +54,7 @@ def test_entries_are_added_once() -> None:
     entries = [FeedEntry(key="k1", url="https://a.example/1", title="t", published=None)]
     assert entry_store.add_entries(db, feed.id, entries, NOW) == 1
     assert entry_store.add_entries(db, feed.id, entries, NOW) == 0
-    assert len(entry_store.pending_entries(db)) == 1
+    assert len(entry_store.pending_entries(db, NOW)) == 1
 
 
 def test_entry_failures_are_retried_then_parked() -> None:
@@ -62,9 +62,14 @@ def test_entry_failures_are_retried_then_parked() -> None:
     feed_store.sync_feeds(db, [FeedConfig(url="https://a.example/f")], NOW)
     (feed,) = feed_store.enabled_feeds(db)
     entry_store.add_entries(db, feed.id, [FeedEntry("k", "https://a.example/1", None, None)], NOW)
-    (entry,) = entry_store.pending_entries(db)
-    for _ in range(entry_store.MAX_ATTEMPTS - 1):
-        entry_store.record_entry_failure(db, entry.id, "HTTP 503")
-        assert entry_store.pending_entries(db)
-    entry_store.record_entry_failure(db, entry.id, "HTTP 503")
-    assert entry_store.pending_entries(db) == []
+    now = NOW
+    for attempt in range(1, entry_store.MAX_ATTEMPTS):
+        (entry,) = entry_store.pending_entries(db, now)
+        entry_store.record_entry_failure(db, entry, "HTTP 503", now)
+        backoff = entry_store.RETRY_BASE * 2 ** (attempt - 1)
+        assert entry_store.pending_entries(db, now + backoff - timedelta(seconds=1)) == []
+        now += backoff
+    (entry,) = entry_store.pending_entries(db, now)
+    assert entry.attempts == entry_store.MAX_ATTEMPTS - 1
+    entry_store.record_entry_failure(db, entry, "HTTP 503", now)
+    assert entry_store.pending_entries(db, now + timedelta(days=1)) == []
