@@ -1,18 +1,23 @@
-"""trafilatura -> Article: the article text with metadata, then our cleaning passes."""
+"""Fetched bytes -> Article: decode, parse once, read metadata, trafilatura, cleaning passes.
+
+trafilatura runs in its fast mode (no fallback extractors): on the public extraction
+benchmark that is both more accurate (F1 0.962 vs 0.960) and about 1.5x faster than its
+default; see benchmarks/extraction.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
-import lxml.html
 import trafilatura
 from lxml.etree import ParserError
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from monitor.errors import ExtractionError
 from monitor.extraction.cleaning import Pattern, clean_paragraphs, load_patterns
 from monitor.extraction.decode import decode_html
+from monitor.extraction.metadata import read_metadata
 from monitor.records import Article
 
 
@@ -25,56 +30,38 @@ def extract_article(
 ) -> Article:
     """Extract and clean the article in `body`; raise ExtractionError if there is none."""
     headers = headers or {}
-    html = decode_html(body, headers.get("content-type"))
+    tree = load_html(decode_html(body, headers.get("content-type")))
+    if tree is None:
+        raise ExtractionError(url, "page could not be parsed as HTML")
+    meta = read_metadata(tree, headers)
     try:
         doc = trafilatura.bare_extraction(
-            html, url=url, with_metadata=True, include_comments=False, include_tables=True
+            tree,
+            url=url,
+            with_metadata=False,
+            include_comments=False,
+            include_tables=True,
+            fast=True,
         )
     except (ValueError, ParserError) as e:
         raise ExtractionError(url, f"page could not be parsed: {e}") from e
     if not isinstance(doc, Document) or not (doc.text or "").strip():
         raise ExtractionError(url, "no article text found in the page")
-    title = _clean_meta(doc.title)
     kept, dropped = clean_paragraphs(
-        (doc.text or "").split("\n"),
-        title=title,
+        doc.text.split("\n") if doc.text else [],
+        title=meta.title,
         patterns=load_patterns() if patterns is None else patterns,
     )
     if not kept:
         raise ExtractionError(url, "the page held only boilerplate")
     return Article(
         source=url,
-        title=title,
+        title=meta.title,
         paragraphs=kept,
-        published=_parse_date(doc.date),
-        author=_clean_meta(doc.author),
-        sitename=_clean_meta(doc.sitename),
-        language=_clean_meta(doc.language) or _declared_language(html, headers),
-        canonical_url=_clean_meta(doc.url),
+        published=meta.published,
+        author=meta.author,
+        sitename=meta.sitename,
+        language=meta.language,
+        canonical_url=meta.canonical_url,
         dropped=dropped,
     )
-
-
-def _clean_meta(value: str | None) -> str | None:
-    return " ".join(value.split()) or None if value else None
-
-
-def _parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _declared_language(html: str, headers: dict[str, str]) -> str | None:
-    """`<html lang>`, else Content-Language: trafilatura only detects with optional extras."""
-    try:
-        root = lxml.html.document_fromstring(html[:50_000].encode("utf-8", "replace"))
-        lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
-    except (ParserError, ValueError):
-        lang = None
-    lang = lang or headers.get("content-language")
-    return lang.split(",")[0].strip().split("-")[0].lower() or None if lang else None
