@@ -8,7 +8,6 @@ that carries a quotation attributed to a person.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,8 +30,16 @@ _ATTRIBUTION = re.compile(
     r"replied|declared|warned|promised|pledged|claimed)\b",
     re.I,
 )
-_SENTENCE_END = tuple('.!?…:;"”’»)')
+_SENTENCE_END = tuple('.!?…:;"”’»)。！？」』')
 _BULLET = re.compile(r"^\s*(?:[-–—•*·]\s+)")
+_NOT_TEASERS = ("|", "-", "—", "–", "•", "*")  # table rows, list items, embed credits
+_DIGIT = re.compile(r"\d")
+LEDE_LINES = 3  # the headline and standfirst, if repeated, sit in the first lines
+TEASER_MIN_WORDS = 4
+TEASER_MAX_GAP = 3
+LINK_RUN_MIN_LINES = 8
+LINK_RUN_MAX_WORDS = 3
+LINK_RUN_MAX_CHARS = 30
 
 
 class Pattern(BaseModel):
@@ -102,7 +109,7 @@ def is_headline_like(text: str) -> bool:
     """Short, unpunctuated at the end: a headline, a link text or a list item, not prose."""
     stripped = _BULLET.sub("", text).strip()
     words = stripped.split()
-    return 0 < len(words) <= 20 and not stripped.endswith(_SENTENCE_END)
+    return 0 < len(words) <= 20 and len(stripped) <= 160 and not stripped.endswith(_SENTENCE_END)
 
 
 def _normal(text: str) -> str:
@@ -114,10 +121,16 @@ def _mark(line: _Line, cleaning_pass: str, pattern: str) -> None:
         line.dropped_by = (cleaning_pass, pattern)
 
 
-def _title_pass(lines: list[_Line], title: str | None) -> None:
-    """Drop the headline when the extractor repeated it as the first line."""
-    if title and lines and _normal(lines[0].text) == _normal(title):
-        _mark(lines[0], "title", "repeated title")
+def _lede_pass(lines: list[_Line], title: str | None) -> None:
+    """Drop the headline when the extractor repeated it at the top.
+
+    (The standfirst stays: on the benchmark it is as often article text as not.)
+    """
+    if not title:
+        return
+    for line in lines[:LEDE_LINES]:
+        if _normal(line.text) == _normal(title):
+            _mark(line, "lede", "repeated title")
 
 
 def _pattern_pass(lines: list[_Line], patterns: Sequence[Pattern]) -> None:
@@ -137,9 +150,10 @@ def _apply(lines: list[_Line], i: int, pattern: Pattern) -> None:
         for line in following:
             _mark(line, "patterns", label)
     elif pattern.drop in ("block", "teaser"):
+        bare = _is_bare_heading(lines[i].text)
         headlines = 0
         for line in following:
-            if not is_headline_like(line.text):
+            if not (_is_list_item(line.text) or (bare and is_headline_like(line.text))):
                 break
             _mark(line, "patterns", label)
             headlines += 1
@@ -148,27 +162,70 @@ def _apply(lines: list[_Line], i: int, pattern: Pattern) -> None:
             _mark(rest[0], "patterns", f"{label} (teaser blurb)")
 
 
+def _is_bare_heading(text: str) -> bool:
+    """ "Related:" or "Don't miss", as opposed to "Related: <a story's headline>"."""
+    return ":" not in text.strip().rstrip(":")
+
+
+def _is_short(text: str) -> bool:
+    """A few words, counted so that unspaced scripts (Japanese, Chinese) are not one word."""
+    return len(text.split()) <= LINK_RUN_MAX_WORDS and len(text) <= LINK_RUN_MAX_CHARS
+
+
+def _is_list_item(text: str) -> bool:
+    return bool(_BULLET.match(text))
+
+
 def _near_end(i: int, total: int) -> bool:
     return total - i <= 6 or i >= total * 2 / 3
 
 
 def _repeated_headline_pass(lines: list[_Line]) -> None:
-    """A headline-like line printed twice is a teaser for another story, not article text."""
-    counts = Counter(_normal(line.text) for line in lines if is_headline_like(line.text))
-    for line in lines:
-        if is_headline_like(line.text) and counts[_normal(line.text)] > 1:
-            _mark(line, "repeated-headline", "headline-like line that occurs more than once")
+    """A headline printed twice within a few lines is a teaser for another story.
+
+    (Repeats far apart are more often a table or a recipe than a teaser, so they stay.)
+    """
+    last_seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if (
+            not is_headline_like(line.text)
+            or len(line.text.split()) < TEASER_MIN_WORDS
+            or line.text.startswith(_NOT_TEASERS)
+        ):
+            continue
+        key = _normal(line.text)
+        if key in last_seen and i - last_seen[key] <= TEASER_MAX_GAP:
+            _mark(lines[last_seen[key]], "repeated-headline", "headline repeated nearby")
+            _mark(line, "repeated-headline", "headline repeated nearby")
+        last_seen[key] = i
+
+
+def _link_run_pass(lines: list[_Line]) -> None:
+    """A long run of one-to-three-word lines without figures is a menu or a tag cloud."""
+    run: list[_Line] = []
+    for line in [*lines, _Line("end of text, not a short line")]:
+        if _is_short(line.text) and not _DIGIT.search(line.text):
+            run.append(line)
+            continue
+        if len(run) >= LINK_RUN_MIN_LINES:
+            for short in run:
+                _mark(short, "link-run", f"run of {len(run)} short lines")
+        run = []
 
 
 def clean_paragraphs(
-    paragraphs: Sequence[str], *, title: str | None, patterns: Sequence[Pattern]
+    paragraphs: Sequence[str],
+    *,
+    title: str | None,
+    patterns: Sequence[Pattern],
 ) -> tuple[tuple[str, ...], tuple[DroppedLine, ...]]:
     """Run every pass; return the kept paragraphs and what was dropped, by which pass."""
     lines = [_Line(p.strip()) for p in paragraphs if p.strip()]
     passes: list[CleaningPass] = [
-        lambda ls: _title_pass(ls, title),
+        lambda ls: _lede_pass(ls, title),
         lambda ls: _pattern_pass(ls, patterns),
         _repeated_headline_pass,
+        _link_run_pass,
     ]
     for run in passes:
         run(lines)
