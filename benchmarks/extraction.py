@@ -24,7 +24,7 @@ from pathlib import Path
 import trafilatura
 
 from monitor.errors import ExtractionError
-from monitor.extraction import extract_article, load_patterns
+from monitor.extraction import extract_article, load_boilerplate
 
 _TOKEN = re.compile(r"\w+")
 Extractor = Callable[[bytes, str], str]
@@ -70,11 +70,11 @@ def trafilatura_alone(body: bytes, url: str) -> str:
 
 
 def monitor_extractor() -> Extractor:
-    patterns = load_patterns()
+    boilerplate = load_boilerplate()
 
     def run(body: bytes, url: str) -> str:
         try:
-            article = extract_article(body, url=url, patterns=patterns)
+            article = extract_article(body, url=url, boilerplate=boilerplate)
         except ExtractionError:
             return ""
         return article.text

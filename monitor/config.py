@@ -46,6 +46,11 @@ class FetchConfig(_Strict):
     user_agent: str = USER_AGENT
 
 
+class ExtractionConfig(_Strict):
+    # Boilerplate patterns and per-site overrides; default: the shipped boilerplate.yaml.
+    boilerplate: Path | None = None
+
+
 class SlackConfig(_Strict):
     channel: str = "#news-alerts"
     api_url: str = "https://slack.com/api/"
@@ -57,6 +62,7 @@ class Config(_Strict):
     rules: Path | list[Path] = Path("rules")
     feeds: list[FeedConfig] = Field(default_factory=list)
     fetch: FetchConfig = FetchConfig()
+    extraction: ExtractionConfig = ExtractionConfig()
     slack: SlackConfig = SlackConfig()
 
     @property
@@ -73,11 +79,13 @@ class Config(_Strict):
             [fix(p) for p in self.rules] if isinstance(self.rules, list) else fix(self.rules)
         )
         token_file = self.slack.token_file and fix(self.slack.token_file)
+        boilerplate = self.extraction.boilerplate and fix(self.extraction.boilerplate)
         return self.model_copy(
             update={
                 "database": fix(self.database),
                 "rules": rules,
                 "slack": self.slack.model_copy(update={"token_file": token_file}),
+                "extraction": self.extraction.model_copy(update={"boilerplate": boilerplate}),
             }
         )
 

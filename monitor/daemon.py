@@ -21,7 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.alerts import Sender, deliver_pending
 from monitor.clock import utcnow
 from monitor.config import Config
-from monitor.extraction import load_patterns
+from monitor.extraction import load_boilerplate
 from monitor.fetching import HttpClient
 from monitor.matching import load_rules
 from monitor.pipeline import Pipeline
@@ -52,12 +52,14 @@ async def open_pipeline(
 ) -> AsyncIterator[Pipeline]:
     """Validate rules and patterns, open the database and HTTP client, sync the feeds."""
     rules = load_rules(config.rule_paths)
-    patterns = load_patterns()
+    boilerplate = load_boilerplate(config.extraction.boilerplate)
     db = open_database(config.database)
     try:
         feed_store.sync_feeds(db, config.feeds, now())
         async with HttpClient(config.fetch) as http:
-            yield Pipeline(db=db, http=http, config=config, rules=rules, patterns=patterns, now=now)
+            yield Pipeline(
+                db=db, http=http, config=config, rules=rules, boilerplate=boilerplate, now=now
+            )
     finally:
         db.conn.close()
 

@@ -19,8 +19,7 @@ import sqlite_utils
 from monitor.alerts import render_alert
 from monitor.config import Config
 from monitor.errors import ExtractionError, FeedParseError, FetchError
-from monitor.extraction import extract_article
-from monitor.extraction.cleaning import Pattern
+from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.fetching import HttpClient
 from monitor.matching import Rule, match_article
@@ -46,7 +45,7 @@ class Pipeline:
     http: HttpClient
     config: Config
     rules: Sequence[Rule]
-    patterns: Sequence[Pattern]
+    boilerplate: Boilerplate
     now: Callable[[], datetime]
 
     async def poll_feeds(self, feeds: Sequence[StoredFeed]) -> list[PollOutcome]:
@@ -126,7 +125,7 @@ class Pipeline:
             result.body,
             url=result.url,
             headers=result.headers,
-            patterns=self.patterns,
+            boilerplate=self.boilerplate,
         )
 
     def _alerts(self, article: Article, entry: StoredEntry) -> list[tuple[Match, SlackMessage]]:

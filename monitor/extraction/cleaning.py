@@ -10,18 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
-
-from monitor.errors import ConfigError
+from monitor.extraction.boilerplate import Pattern
 from monitor.records import DroppedLine
-from monitor.yamlfile import load_yaml
-
-DropKind = Literal["line", "block", "teaser", "tail"]
 
 _QUOTE_CHARS = '"“”«»„‘’'
 _ATTRIBUTION = re.compile(
@@ -40,52 +31,6 @@ TEASER_MAX_GAP = 3
 LINK_RUN_MIN_LINES = 8
 LINK_RUN_MAX_WORDS = 3
 LINK_RUN_MAX_CHARS = 30
-
-
-class Pattern(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    match: str
-    drop: DropKind = "line"
-
-    @field_validator("match")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as e:
-            raise ValueError(f"invalid regular expression {value!r}: {e}") from e
-        return value
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        return _compiled(self.match)
-
-
-class PatternFile(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    patterns: list[Pattern]
-
-
-@lru_cache(maxsize=1024)
-def _compiled(expression: str) -> re.Pattern[str]:
-    return re.compile(rf"(?:{expression})", re.I)
-
-
-def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
-    """Load a boilerplate pattern file (default: the shipped boilerplate.yaml)."""
-    if path is None:
-        path = Path(str(resources.files("monitor.extraction") / "boilerplate.yaml"))
-    try:
-        doc = load_yaml(path)
-    except ValueError as e:
-        raise ConfigError(str(e)) from e
-    try:
-        return tuple(PatternFile.model_validate(doc.data).patterns)
-    except ValidationError as e:
-        raise ConfigError(doc.describe_errors(e)) from None
 
 
 @dataclass
@@ -204,7 +149,7 @@ def _link_run_pass(lines: list[_Line]) -> None:
     """A long run of one-to-three-word lines without figures is a menu or a tag cloud."""
     run: list[_Line] = []
     for line in [*lines, _Line("end of text, not a short line")]:
-        if _is_short(line.text) and not _DIGIT.search(line.text):
+        if _is_short(line.text) and is_headline_like(line.text) and not _DIGIT.search(line.text):
             run.append(line)
             continue
         if len(run) >= LINK_RUN_MIN_LINES:

@@ -7,18 +7,18 @@ default; see benchmarks/extraction.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import trafilatura
 from lxml.etree import ParserError
+from lxml.html import HtmlElement
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
 from monitor.errors import ExtractionError
-from monitor.extraction.cleaning import Pattern, clean_paragraphs, load_patterns
+from monitor.extraction.boilerplate import Boilerplate, SiteOverride, load_boilerplate
+from monitor.extraction.cleaning import clean_paragraphs
 from monitor.extraction.decode import decode_html
 from monitor.extraction.metadata import read_metadata
-from monitor.records import Article
+from monitor.records import Article, DroppedLine
 
 
 def extract_article(
@@ -26,7 +26,7 @@ def extract_article(
     *,
     url: str,
     headers: dict[str, str] | None = None,
-    patterns: Sequence[Pattern] | None = None,
+    boilerplate: Boilerplate | None = None,
 ) -> Article:
     """Extract and clean the article in `body`; raise ExtractionError if there is none."""
     headers = headers or {}
@@ -34,6 +34,8 @@ def extract_article(
     if tree is None:
         raise ExtractionError(url, "page could not be parsed as HTML")
     meta = read_metadata(tree, headers)
+    boilerplate = boilerplate or load_boilerplate()
+    removed = _remove_site_elements(tree, boilerplate.site_for(url))
     try:
         doc = trafilatura.bare_extraction(
             tree,
@@ -50,7 +52,7 @@ def extract_article(
     kept, dropped = clean_paragraphs(
         doc.text.split("\n") if doc.text else [],
         title=meta.title,
-        patterns=load_patterns() if patterns is None else patterns,
+        patterns=boilerplate.patterns_for(url),
     )
     if not kept:
         raise ExtractionError(url, "the page held only boilerplate")
@@ -63,5 +65,19 @@ def extract_article(
         sitename=meta.sitename,
         language=meta.language,
         canonical_url=meta.canonical_url,
-        dropped=dropped,
+        dropped=removed + dropped,
     )
+
+
+def _remove_site_elements(tree: HtmlElement, site: SiteOverride) -> tuple[DroppedLine, ...]:
+    """Drop the elements an operator listed for this outlet, before trafilatura sees them."""
+    removed = []
+    for selector in site.remove:
+        for element in tree.cssselect(selector):
+            text = " ".join(element.text_content().split())
+            element.drop_tree()
+            if text:
+                removed.append(
+                    DroppedLine(text=text[:300], cleaning_pass="site-remove", pattern=selector)
+                )
+    return tuple(removed)

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from monitor.extraction import clean_paragraphs, load_patterns
-from monitor.extraction.cleaning import Pattern, carries_attributed_quote
+from monitor.extraction import clean_paragraphs, load_boilerplate
+from monitor.extraction.boilerplate import Pattern
+from monitor.extraction.cleaning import carries_attributed_quote
 from tests.conftest import DATA
 
 SEEDS = sorted((DATA / "seeds").glob("*.txt"))
@@ -16,7 +17,7 @@ SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 
 def _clean(text: str, patterns: tuple[Pattern, ...] | None = None) -> tuple[str, list[str]]:
     kept, dropped = clean_paragraphs(
-        text.splitlines(), title=None, patterns=patterns or load_patterns()
+        text.splitlines(), title=None, patterns=patterns or load_boilerplate().patterns
     )
     return "\n".join(kept), [d.text for d in dropped]
 
@@ -37,7 +38,7 @@ def test_dropped_lines_say_which_pattern_dropped_them() -> None:
     kept, dropped = clean_paragraphs(
         ["Kirby spoke on Monday.", "Advertisement", "He left."],
         title=None,
-        patterns=load_patterns(),
+        patterns=load_boilerplate().patterns,
     )
     assert kept == ("Kirby spoke on Monday.", "He left.")
     (line,) = dropped
@@ -91,4 +92,103 @@ def test_invalid_pattern_file_names_file_and_line(tmp_path: Path) -> None:
     from monitor.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"boilerplate.yaml:3: patterns.0.match: invalid regular"):
-        load_patterns(bad)
+        load_boilerplate(bad)
+
+
+def test_repeated_title_at_the_top_is_dropped_but_not_later_mentions() -> None:
+    title = "Kirby: Ukraine must first win the war"
+    kept, dropped = clean_paragraphs(
+        ["The war in Ukraine", title, "Body one.", "Body two.", "Body three.", "Body four.", title],
+        title=title,
+        patterns=(),
+    )
+    assert kept == (
+        "The war in Ukraine",
+        "Body one.",
+        "Body two.",
+        "Body three.",
+        "Body four.",
+        title,
+    )
+    assert [(d.cleaning_pass, d.pattern) for d in dropped] == [("lede", "repeated title")]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Source link",
+        "Your email address will not be published. Required fields are marked *",
+        "Advertisement",
+        "Sign up for our daily newsletter to get the news in your inbox.",
+        "Thanks for signing up!",
+        "Follow The New York Times Opinion section on Facebook, Twitter and Instagram.",
+        "CLICK HERE TO GET THE FOX NEWS APP",
+        "Email Tariq Malik at tmalik@space.com or follow him @tariqjmalik.",
+        "To suggest a correction or clarification, write to us here",
+        "(Reporting by Greg Roumeliotis; editing by Ed Osmond)",
+        "Keith Bradsher contributed reporting from Hong Kong.",
+        "Copyright 2019 Hawaii News Now. All rights reserved.",
+        "Published 3 June 2024",
+        "UPDATED: Tue., Nov. 19, 2019",
+        "Tempo de leitura: 2 minutos",
+        "If you buy something through this post, IGN may get a share of the sale.",
+        "Photo: Reuters / Valentyn Ogirenko",
+        "We use cookies to improve your experience on our site.",
+        "Also on rt.com Journalists threatened with arrest as Bolivia purges officials",
+    ],
+)
+def test_line_patterns(line: str) -> None:
+    text, dropped = _clean(f"Kirby spoke at the briefing on Monday.\n{line}\nHe then left.")
+    assert dropped == [line]
+    assert "Kirby spoke at the briefing on Monday." in text and "He then left." in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Ukraine must first win the war to join NATO, Kirby said at the briefing.",
+        "Kirby said the sign-up period for the program ended on Monday.",
+        "The agreement was published in 2024 and covers ten years of support for Kyiv.",
+        "Readers wrote to the ministry, which said it had approved the new rules.",
+    ],
+)
+def test_prose_is_not_mistaken_for_boilerplate(line: str) -> None:
+    _, dropped = _clean(f"Intro sentence here.\n{line}\nClosing sentence here.")
+    assert dropped == []
+
+
+def test_inline_related_link_drops_its_list_but_not_the_next_heading() -> None:
+    text, dropped = _clean(
+        "Body sentence one.\nRelated post: Pickled Brussels Sprouts Recipe\n"
+        "WHAT YOU NEED TO MAKE JAM\nBody sentence two."
+    )
+    assert dropped == ["Related post: Pickled Brussels Sprouts Recipe"]
+    assert "WHAT YOU NEED TO MAKE JAM" in text
+
+
+def test_teaser_headline_repeated_nearby_goes_but_a_repeated_table_row_stays() -> None:
+    teaser = "Shift in Ukrainian Attitudes Toward War Endurance"
+    row = "| Pos | Player | Plays | % |"
+    text, dropped = _clean(
+        f"Body one.\n{teaser}\nOther words.\n{teaser}\nBody two.\n{row}\n| 1 | A | 2 | 3 |\n{row}"
+    )
+    assert dropped == [teaser, teaser]
+    assert text.count(row) == 2
+
+
+def test_a_long_run_of_short_lines_is_a_menu_but_short_numbered_items_stay() -> None:
+    menu = ["Home", "World", "Politics", "Business", "Sport", "Culture", "Opinion", "Video"]
+    poll = [f"- {n}% yes" for n in range(10, 90, 10)]
+    text, dropped = _clean("\n".join(["Body sentence one.", *menu, "Body sentence two.", *poll]))
+    assert dropped == menu
+    assert all(item in text for item in poll)
+
+
+def test_quote_right_next_to_boilerplate_survives() -> None:
+    text, dropped = _clean(
+        "Advertisement\n“First they gotta win this war,” Kirby said.\nRelated:\n"
+        "- “We will advance Ukraine’s integration,” Blinken said\n- Another headline"
+    )
+    assert "“First they gotta win this war,” Kirby said." in text
+    assert "- “We will advance Ukraine’s integration,” Blinken said" in text
+    assert dropped == ["Advertisement", "Related:", "- Another headline"]
