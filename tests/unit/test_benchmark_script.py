@@ -1,0 +1,59 @@
+"""benchmarks/extraction.py: the metric as the benchmark defines it, and a run on tiny data."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "extraction.py"
+
+
+def _module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("extraction_benchmark", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_metric_matches_the_benchmark_definition() -> None:
+    bench = _module()
+    truth = "one two three four five"  # shingles: (1234), (2345)
+    assert bench.page_counts(truth, truth) == (1.0, 0.0, 0.0)
+    tp, fp, fn = bench.page_counts("one two three four six", truth)  # (1234) shared, (2346) extra
+    assert (tp, fp, fn) == (1 / 3, 1 / 3, 1 / 3)
+    assert bench.shingles("a b") == {("a", "b"): 1}  # shorter than 4 tokens: one shingle
+    scores = bench.score({"x": truth, "y": ""}, {"x": truth, "y": "alpha beta gamma delta"})
+    assert scores["precision"] == 1.0  # page y has no prediction: it counts for recall only
+    assert scores["recall"] == 0.5
+
+
+def test_script_runs_on_a_small_data_folder(tmp_path: Path) -> None:
+    body = "Ministers met in Brussels on Tuesday to discuss the request with their partners. " * 5
+    html = (
+        f"<html><body><article><h1>T</h1><p>{body}</p><p>Advertisement</p></article></body></html>"
+    )
+    (tmp_path / "html").mkdir()
+    (tmp_path / "html" / "p1.html.gz").write_bytes(gzip.compress(html.encode()))
+    truth = {"p1": {"articleBody": body.strip(), "url": "https://n.example/p1"}}
+    (tmp_path / "ground-truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    out = tmp_path / "figures.json"
+
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(tmp_path), "--json", str(out), "--repeat", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "trafilatura alone" in result.stdout and "monitor" in result.stdout
+    figures = json.loads(out.read_text())
+    assert figures["pages"] == 1
+    assert set(figures["extractors"]) == {"trafilatura alone", "monitor"}
+    assert figures["extractors"]["monitor"]["precision"] == 1.0
+    assert figures["comparison"]["speed_ratio"] > 0
