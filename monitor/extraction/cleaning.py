@@ -31,6 +31,8 @@ TEASER_MAX_GAP = 3
 LINK_RUN_MIN_LINES = 8
 LINK_RUN_MAX_WORDS = 3
 LINK_RUN_MAX_CHARS = 30
+TAIL_MIN_LINES = 3
+PROSE_MIN_WORDS = 8
 
 
 @dataclass
@@ -145,6 +147,27 @@ def _repeated_headline_pass(lines: list[_Line]) -> None:
         last_seen[key] = i
 
 
+def _tail_block_pass(lines: list[_Line]) -> None:
+    """Headline-like lines after the last real paragraph are teasers and link lists."""
+    live = [line for line in lines if line.dropped_by is None]
+    last_prose = max((i for i, line in enumerate(live) if _is_prose(line.text)), default=None)
+    if last_prose is None:
+        return
+    tail = live[last_prose + 1 :]
+    if len(tail) >= TAIL_MIN_LINES and all(_is_teaser_headline(line.text) for line in tail):
+        for line in tail:
+            _mark(line, "tail-block", f"{len(tail)} headline-like lines after the last paragraph")
+
+
+def _is_teaser_headline(text: str) -> bool:
+    words = len(_BULLET.sub("", text).split())
+    return is_headline_like(text) and words >= TEASER_MIN_WORDS and not _DIGIT.search(text)
+
+
+def _is_prose(text: str) -> bool:
+    return len(text.split()) >= PROSE_MIN_WORDS and text.rstrip().endswith(_SENTENCE_END)
+
+
 def _link_run_pass(lines: list[_Line]) -> None:
     """A long run of one-to-three-word lines without figures is a menu or a tag cloud."""
     run: list[_Line] = []
@@ -171,6 +194,7 @@ def clean_paragraphs(
         lambda ls: _pattern_pass(ls, patterns),
         _repeated_headline_pass,
         _link_run_pass,
+        _tail_block_pass,
     ]
     for run in passes:
         run(lines)

@@ -192,3 +192,22 @@ def test_quote_right_next_to_boilerplate_survives() -> None:
     assert "“First they gotta win this war,” Kirby said." in text
     assert "- “We will advance Ukraine’s integration,” Blinken said" in text
     assert dropped == ["Advertisement", "Related:", "- Another headline"]
+
+
+def test_teaser_headlines_after_the_last_paragraph_are_a_tail_block() -> None:
+    teasers = [
+        "Zelenskyy announces signing of security agreements with US",
+        "Biden lays out vision for Ukraine peace without membership",
+        "Germany pushes to delay the membership invitation",
+    ]
+    body = "Kirby spoke at the White House press briefing on Monday afternoon."
+    text, dropped = _clean("\n".join([body, *teasers]))
+    assert dropped == teasers and text == body
+
+    steps = [
+        "Open the settings menu of the app",
+        "Choose the privacy tab there",
+        "Switch off the tracking option now",
+    ]
+    _, kept_steps = _clean("\n".join([body, *steps[:2]]))
+    assert kept_steps == []  # two lines are not a teaser block
