@@ -90,7 +90,7 @@ def _pattern_pass(lines: list[_Line], patterns: Sequence[Pattern]) -> None:
 
 
 def _apply(lines: list[_Line], i: int, pattern: Pattern) -> None:
-    label = f"{pattern.name}: {pattern.match}"
+    label = pattern.name
     _mark(lines[i], "patterns", label)
     following = lines[i + 1 :]
     if pattern.drop == "tail" and _near_end(i, len(lines)):

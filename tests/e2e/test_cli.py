@@ -101,7 +101,7 @@ def test_extract_explain_names_the_pattern(tmp_path: Path) -> None:
     assert result.returncode == 0
     kept, dropped = result.stdout.split("--- dropped ---")
     assert "Other Topics of Interest" not in kept
-    assert "[patterns / teaser-block: " in dropped and "] Other Topics of Interest" in dropped
+    assert "[patterns / teaser-block] " in dropped and "] Other Topics of Interest" in dropped
     assert "correction-prompt" in dropped
 
 
