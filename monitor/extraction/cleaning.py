@@ -25,7 +25,7 @@ _SENTENCE_END = tuple('.!?…:;"”’»)。！？」』')
 _BULLET = re.compile(r"^\s*(?:[-–—•*·]\s+)")
 _NOT_TEASERS = ("|", "-", "—", "–", "•", "*")  # table rows, list items, embed credits
 _DIGIT = re.compile(r"\d")
-LEDE_LINES = 3  # the headline and standfirst, if repeated, sit in the first lines
+LEDE_LINES = 3  # a repeated headline sits in the first lines (after a kicker, say)
 TEASER_MIN_WORDS = 4
 TEASER_MAX_GAP = 3
 LINK_RUN_MIN_LINES = 8
@@ -90,7 +90,7 @@ def _pattern_pass(lines: list[_Line], patterns: Sequence[Pattern]) -> None:
 
 
 def _apply(lines: list[_Line], i: int, pattern: Pattern) -> None:
-    label = pattern.name
+    label = pattern.name  # the name in boilerplate.yaml, as --explain shows it
     _mark(lines[i], "patterns", label)
     following = lines[i + 1 :]
     if pattern.drop == "tail" and _near_end(i, len(lines)):
