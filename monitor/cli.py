@@ -187,6 +187,52 @@ def _render_article(source: str, article: Article, *, jsonl: bool, explain: bool
 
 
 @main.command()
+@click.argument("sources", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--jsonl", is_flag=True, help="One JSON object per statement.")
+@click.option(
+    "--speakers",
+    "speakers_file",
+    metavar="PATH",
+    help="Speaker list (default: the shipped rules/speakers.yaml).",
+)
+def statements(sources: tuple[str, ...], jsonl: bool, speakers_file: str | None) -> None:
+    """Print who said what in pages (files or URLs), to check attribution.
+
+    Example: monitor statements https://example.org/news/story.html --jsonl
+    """
+    from monitor.matching.rules import shipped_rules_dir
+    from monitor.statements import extract_statements, load_speakers
+
+    speakers = load_speakers(
+        Path(speakers_file) if speakers_file else shipped_rules_dir() / "speakers.yaml"
+    )
+    failed = False
+    for source, result in zip(sources, asyncio.run(_extract_all(sources)), strict=True):
+        if isinstance(result, MonitorError):
+            click.echo(f"Error: {result}", err=True)
+            failed = True
+            continue
+        for found in extract_statements(result.paragraphs, speakers):
+            record = {
+                "source": source,
+                "speaker": found.speaker,
+                "role": found.role,
+                "quote": found.quote,
+                "kind": found.kind,
+                "sentence": found.sentence,
+                "background": found.background,
+            }
+            if jsonl:
+                click.echo(json.dumps(record, ensure_ascii=False))
+            else:
+                role = f" ({found.role})" if found.role else ""
+                when = " [background]" if found.background else ""
+                click.echo(f"{found.speaker}{role}, {found.kind}{when}: “{found.quote}”")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
 @click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
 def status(config_file: str | None) -> None:
     """Show each feed's health and the alert outbox.

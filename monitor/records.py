@@ -121,3 +121,21 @@ class PendingAlert:
     text: str
     blocks: list[dict[str, Any]]
     attempts: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Who said what, where in the article text it sits, and whether it is today's news.
+
+    `background` marks a quote recalled from an earlier occasion ("Kirby said in June…"):
+    it is kept for display but never opens or joins a story.
+    """
+
+    speaker: str
+    role: str | None
+    quote: str
+    kind: Literal["direct", "indirect"]
+    sentence: str
+    start: int
+    end: int
+    background: bool = False

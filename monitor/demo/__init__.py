@@ -22,6 +22,7 @@ from aiohttp import web
 from monitor.alerts import Sender
 from monitor.config import Config, FeedConfig, FetchConfig
 from monitor.daemon import RunReport, run_once
+from monitor.matching.rules import shipped_rules_dir
 
 PAGES = "pages"
 
@@ -30,14 +31,6 @@ def sample_pages() -> dict[str, bytes]:
     """The shipped sample article pages, by file name."""
     folder = resources.files("monitor.demo") / PAGES
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.name.endswith(".html")}
-
-
-def shipped_rules() -> Path:
-    """The rules folder shipped in the wheel, or the repository's rules/ in a checkout."""
-    packaged = Path(str(resources.files("monitor"))) / "shipped_rules"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def rss_feed(base_url: str, pages: dict[str, bytes], title: str = "Demo news feed") -> str:
@@ -101,7 +94,7 @@ async def run_demo(sender: Sender) -> tuple[RunReport, RunReport]:
         with tempfile.TemporaryDirectory(prefix="monitor-demo-") as tmp:
             config = Config(
                 database=Path(tmp) / "demo.db",
-                rules=shipped_rules(),
+                rules=shipped_rules_dir(),
                 feeds=[FeedConfig(url=feed_url, name="Demo news feed")],
                 fetch=FetchConfig(allow_private_addresses=True),  # the demo server is loopback
             )

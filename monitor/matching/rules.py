@@ -8,6 +8,7 @@ case-insensitively as whole words. Errors name the file and line.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -55,6 +56,14 @@ class RuleFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rules: list[Rule]
+
+
+def shipped_rules_dir() -> Path:
+    """The rules folder shipped in the wheel, or the repository's rules/ in a checkout."""
+    packaged = Path(str(resources.files("monitor"))) / "shipped_rules"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "rules"
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:

@@ -123,3 +123,14 @@ def test_missing_file_for_extract_is_reported_and_others_still_print(tmp_path: P
     assert result.returncode == 1
     assert "missing.html: cannot read the file" in result.stderr
     assert "Ukraine's invitation to NATO is not a priority" in result.stdout
+
+
+def test_statements_jsonl(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    page.write_bytes(sample_pages()["002_e0f8f1b24ebca186.html"])
+    result = monitor("statements", str(page), "--jsonl")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"source", "speaker", "role", "quote", "kind", "sentence"} <= set(records[0])
+    kirby = [r for r in records if r["quote"] == "First they gotta win this war"]
+    assert kirby and kirby[0]["speaker"] == "John Kirby" and kirby[0]["kind"] == "direct"
