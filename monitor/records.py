@@ -72,6 +72,8 @@ class Match:
     channel: str | None
     terms: tuple[str, ...]
     sentence: str
+    statement: Statement | None = None  # the key on-topic statement, when there is one
+    followups: Literal["thread", "ignore"] = "thread"
 
 
 @dataclass(frozen=True)

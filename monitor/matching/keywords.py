@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from monitor.matching.rules import Rule
-from monitor.records import Article, Match
+from monitor.records import Article, Match, Statement
+from monitor.statements.speakers import SpeakerList
 
 _SENTENCE_END = re.compile(r"[.!?…][\"”’»)]*\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
 _ABBREVIATION = re.compile(
@@ -64,20 +65,77 @@ def best_sentence(paragraphs: Sequence[str], terms: Sequence[str]) -> str:
     return candidates[scores.index(max(scores))]
 
 
-def match_article(article: Article, rules: Sequence[Rule]) -> list[Match]:
-    """Every rule that fires on the article's title and text, in rule order."""
+def match_article(
+    article: Article,
+    rules: Sequence[Rule],
+    statements: Sequence[Statement] = (),
+    speakers: SpeakerList | None = None,
+) -> list[Match]:
+    """Every rule that fires on the article, in rule order, with its key statement.
+
+    A rule with `require_statement` fires only on a statement that is itself on topic: the
+    rule's terms must hit the statement's own paragraph (with the one before it and the
+    title), not merely the article; background quotes do not count.
+    """
     text = "\n\n".join(filter(None, [article.title, *article.paragraphs]))
     matches = []
     for rule in rules:
         hits = rule_hits(rule, text)
         if hits is None:
             continue
+        statement = key_statement(article, rule, statements, speakers)
+        if rule.require_statement and statement is None:
+            continue
         matches.append(
             Match(
                 rule=rule.name,
                 channel=rule.channel,
                 terms=hits,
-                sentence=best_sentence(article.paragraphs, hits),
+                sentence=statement.sentence
+                if statement
+                else best_sentence(article.paragraphs, hits),
+                statement=statement,
+                followups=rule.followups,
             )
         )
     return matches
+
+
+def key_statement(
+    article: Article,
+    rule: Rule,
+    statements: Sequence[Statement],
+    speakers: SpeakerList | None = None,
+) -> Statement | None:
+    """The first on-topic, current statement by an allowed speaker; direct ones first."""
+    allowed = _allowed_speakers(rule, speakers)
+    candidates = [
+        s
+        for s in statements
+        if not s.background
+        and (allowed is None or s.speaker in allowed)
+        and rule_hits(rule, statement_context(article, s)) is not None
+    ]
+    direct = [s for s in candidates if s.kind == "direct"]
+    preferred = direct or candidates
+    return preferred[0] if preferred else None
+
+
+def statement_context(article: Article, statement: Statement) -> str:
+    """The text a statement is judged on: its paragraph, the one before, and the title."""
+    position = 0
+    for i, paragraph in enumerate(article.paragraphs):
+        if position <= statement.start < position + len(paragraph) + 2:
+            before = article.paragraphs[i - 1] if i else ""
+            return "\n\n".join(filter(None, [article.title, before, paragraph]))
+        position += len(paragraph) + 2
+    return statement.sentence
+
+
+def _allowed_speakers(rule: Rule, speakers: SpeakerList | None) -> set[str] | None:
+    if not rule.speakers:
+        return None
+    names = set(rule.speakers)
+    if speakers is not None:
+        names |= {found.name for name in rule.speakers if (found := speakers.find(name))}
+    return names

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -31,6 +32,9 @@ class Rule(BaseModel):
     any_terms: tuple[str, ...] = Field(default=(), alias="any")
     none_terms: tuple[str, ...] = Field(default=(), alias="none")
     channel: str | None = None
+    require_statement: bool = False
+    speakers: tuple[str, ...] = ()
+    followups: Literal["thread", "ignore"] = "thread"
     source: str = Field(default="", exclude=True)
 
     @field_validator("all_terms", "any_terms", "none_terms", mode="before")

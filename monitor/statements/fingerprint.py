@@ -1,0 +1,53 @@
+"""Statement identity across outlets: normalised quotes compared by word containment.
+
+Two statements are the same when the speaker is the same and most content words of the
+shorter quote occur in the longer one. Containment (not Jaccard) is what fits: one outlet
+prints "first they gotta win this war", another the whole sentence around it; a paraphrase
+("Ukraine must first win the war") keeps most content words of the quote it reports.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+SAME_STATEMENT = 0.6  # share of the shorter quote's content words found in the other
+MIN_CONTENT_WORDS = 2
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_WORD = re.compile(r"\w+")
+STOPWORDS = frozenset(
+    "a an the and or but of to in on at for with by from as is are was were be been being it "
+    "its this that these those we our us you your they their them he his she her i me my not "
+    "no do does did have has had will would can could should must may might shall so if then "
+    "than there here what which who whom whose when where why how all any some more most very "
+    "just also only about into over after before up down out off again further once s t".split()
+)
+
+
+def normalise_quote(quote: str) -> str:
+    """Case, accents, curly quotes, bracketed insertions, ellipses and punctuation folded."""
+    text = _BRACKETS.sub(" ", quote).replace("…", " ").replace("’", "'")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(_WORD.findall(text))
+
+
+def content_words(quote: str) -> frozenset[str]:
+    words = normalise_quote(quote).replace("'", " ").split()
+    return frozenset(w for w in words if w not in STOPWORDS and len(w) > 1)
+
+
+def containment(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def same_statement(speaker_a: str, quote_a: str, speaker_b: str, quote_b: str) -> bool:
+    """Same speaker, and the shorter quote's content words (mostly) within the longer one."""
+    if speaker_a != speaker_b:
+        return False
+    words_a, words_b = content_words(quote_a), content_words(quote_b)
+    if min(len(words_a), len(words_b)) < MIN_CONTENT_WORDS:
+        return normalise_quote(quote_a) == normalise_quote(quote_b)
+    return containment(words_a, words_b) >= SAME_STATEMENT
