@@ -51,6 +51,13 @@ class ExtractionConfig(_Strict):
     boilerplate: Path | None = None
 
 
+class StatementsConfig(_Strict):
+    # Speaker list; default: speakers.yaml in the (first) rules folder, else the shipped one.
+    speakers: Path | None = None
+    # Reports of the same statement this far apart (by article date) are one story.
+    window: Duration = timedelta(days=14)
+
+
 class SlackConfig(_Strict):
     channel: str = "#news-alerts"
     api_url: str = "https://slack.com/api/"
@@ -63,6 +70,7 @@ class Config(_Strict):
     feeds: list[FeedConfig] = Field(default_factory=list)
     fetch: FetchConfig = FetchConfig()
     extraction: ExtractionConfig = ExtractionConfig()
+    statements: StatementsConfig = StatementsConfig()
     slack: SlackConfig = SlackConfig()
 
     @property
@@ -80,12 +88,14 @@ class Config(_Strict):
         )
         token_file = self.slack.token_file and fix(self.slack.token_file)
         boilerplate = self.extraction.boilerplate and fix(self.extraction.boilerplate)
+        speakers = self.statements.speakers and fix(self.statements.speakers)
         return self.model_copy(
             update={
                 "database": fix(self.database),
                 "rules": rules,
                 "slack": self.slack.model_copy(update={"token_file": token_file}),
                 "extraction": self.extraction.model_copy(update={"boilerplate": boilerplate}),
+                "statements": self.statements.model_copy(update={"speakers": speakers}),
             }
         )
 

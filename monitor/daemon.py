@@ -15,6 +15,7 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -24,7 +25,9 @@ from monitor.config import Config
 from monitor.extraction import load_boilerplate
 from monitor.fetching import HttpClient
 from monitor.matching import load_rules
+from monitor.matching.rules import shipped_rules_dir
 from monitor.pipeline import Pipeline
+from monitor.statements import load_speakers
 from monitor.storage import feeds as feed_store
 from monitor.storage import open_database
 from monitor.storage.outbox import outbox_counts
@@ -46,6 +49,16 @@ class RunReport:
     alerts_pending: int
 
 
+def speakers_path(config: Config) -> Path:
+    """statements.speakers, else speakers.yaml beside the rules, else the shipped list."""
+    if config.statements.speakers is not None:
+        return config.statements.speakers
+    for folder in config.rule_paths:
+        if (folder / "speakers.yaml").is_file():
+            return folder / "speakers.yaml"
+    return shipped_rules_dir() / "speakers.yaml"
+
+
 @contextlib.asynccontextmanager
 async def open_pipeline(
     config: Config, now: Callable[[], datetime] = utcnow
@@ -53,12 +66,19 @@ async def open_pipeline(
     """Validate rules and patterns, open the database and HTTP client, sync the feeds."""
     rules = load_rules(config.rule_paths)
     boilerplate = load_boilerplate(config.extraction.boilerplate)
+    speakers = load_speakers(speakers_path(config))
     db = open_database(config.database)
     try:
         feed_store.sync_feeds(db, config.feeds, now())
         async with HttpClient(config.fetch) as http:
             yield Pipeline(
-                db=db, http=http, config=config, rules=rules, boilerplate=boilerplate, now=now
+                db=db,
+                http=http,
+                config=config,
+                rules=rules,
+                boilerplate=boilerplate,
+                speakers=speakers,
+                now=now,
             )
     finally:
         db.conn.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -17,15 +18,21 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from monitor.alerts import render_alert
+from monitor.alerts.render import render_followup
 from monitor.config import Config
 from monitor.errors import ExtractionError, FeedParseError, FetchError
 from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.fetching import HttpClient
 from monitor.matching import Rule, match_article
-from monitor.records import Article, Match, SlackMessage, StoredEntry, StoredFeed
+from monitor.records import Article, Match, SlackMessage, Statement, StoredEntry, StoredFeed
+from monitor.statements import SpeakerList, extract_statements
+from monitor.statements.fingerprint import new_quotes
 from monitor.storage import entries as entry_store
 from monitor.storage import feeds as feed_store
+from monitor.storage import stories as story_store
+from monitor.storage.schema import transaction
+from monitor.storage.stories import StoryAssignment
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,6 +53,7 @@ class Pipeline:
     config: Config
     rules: Sequence[Rule]
     boilerplate: Boilerplate
+    speakers: SpeakerList
     now: Callable[[], datetime]
 
     async def poll_feeds(self, feeds: Sequence[StoredFeed]) -> list[PollOutcome]:
@@ -114,9 +122,9 @@ class Pipeline:
             return 0
         if entry.published is not None:  # feeds give the time; pages often only the day
             article = replace(article, published=entry.published)
-        alerts = self._alerts(article, entry)
-        entry_store.store_article(self.db, entry.id, article, alerts, self.now())
-        return len(alerts)
+        statements = extract_statements(article.paragraphs, self.speakers)
+        matches = match_article(article, self.rules, statements, self.speakers)
+        return self._store(entry, article, statements, matches)
 
     async def _article(self, url: str) -> Article:
         result = await self.http.fetch(url)
@@ -128,20 +136,65 @@ class Pipeline:
             boilerplate=self.boilerplate,
         )
 
-    def _alerts(self, article: Article, entry: StoredEntry) -> list[tuple[Match, SlackMessage]]:
-        outlet = article.sitename or entry.feed_name
-        return [
-            (
-                match,
-                render_alert(
-                    article,
-                    match,
-                    outlet=outlet,
-                    channel=match.channel or self.config.slack.channel,
-                ),
+    def _store(
+        self,
+        entry: StoredEntry,
+        article: Article,
+        statements: Sequence[Statement],
+        matches: Sequence[Match],
+    ) -> int:
+        """Article, statements, story, matches and alerts: one transaction, all or nothing."""
+        now = self.now()
+        with transaction(self.db.conn) as conn:
+            article_id = entry_store.insert_article(conn, entry.id, article, now)
+            story = story_store.assign_story(
+                conn,
+                article_id,
+                statements,
+                article.published or now,
+                self.config.statements.window,
+                now,
             )
-            for match in match_article(article, self.rules)
-        ]
+            queued = 0
+            for match in matches:
+                parent, message = self._message(conn, article, entry, match, story, statements)
+                alert_id = entry_store.insert_alert(
+                    conn,
+                    article_id,
+                    match,
+                    message,
+                    now,
+                    story_id=story.story_id,
+                    parent_id=parent,
+                )
+                queued += alert_id is not None
+            entry_store.finish_entry(conn, entry.id)
+        return queued
+
+    def _message(
+        self,
+        conn: sqlite3.Connection,
+        article: Article,
+        entry: StoredEntry,
+        match: Match,
+        story: StoryAssignment,
+        statements: Sequence[Statement],
+    ) -> tuple[int | None, SlackMessage | None]:
+        """A top-level alert for a new story, else a thread reply (or nothing, if the rule
+        says `followups: ignore`)."""
+        outlet = article.sitename or entry.feed_name
+        channel = match.channel or self.config.slack.channel
+        parent = None
+        if story.story_id is not None and not story.is_new:
+            parent = story_store.root_alert(conn, story.story_id, match.rule)
+        if parent is None:
+            return None, render_alert(article, match, outlet=outlet, channel=channel)
+        if match.followups == "ignore":
+            return parent, None
+        quotes = new_quotes(statements, story.known_quotes)
+        return parent, render_followup(
+            article, match, outlet=outlet, channel=channel, new_quotes=quotes
+        )
 
 
 async def _bounded(limit: int, coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:

@@ -123,6 +123,8 @@ class PendingAlert:
     text: str
     blocks: list[dict[str, Any]]
     attempts: int
+    parent_id: int | None = None  # a thread reply: the alert it answers
+    thread_ts: str | None = None  # that alert's Slack `ts` (None on the console)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ class SlackSender:
                 channel=alert.channel,
                 text=alert.text,
                 blocks=alert.blocks,
+                thread_ts=alert.thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -80,9 +81,12 @@ class ConsoleSender:
 
 def console_text(alert: PendingAlert) -> str:
     """A plain-text rendering of a Slack message's blocks for the terminal."""
-    lines = [f"━━━ ALERT → {alert.channel} " + "━" * 40]
-    for block in alert.blocks:
-        lines.extend(_block_lines(block))
+    if alert.parent_id is not None:
+        lines = [f"  ↳ in the thread of alert #{alert.parent_id}"]
+        lines += [f"  {line}" for block in alert.blocks for line in _block_lines(block)]
+    else:
+        lines = [f"━━━ ALERT #{alert.id} → {alert.channel} " + "━" * 40]
+        lines += [line for block in alert.blocks for line in _block_lines(block)]
     return "\n".join(html.unescape(_BOLD.sub(r"\1", line)) for line in lines) + "\n"
 
 
@@ -118,9 +122,27 @@ class DeliveryReport:
 async def deliver_pending(
     db: sqlite_utils.Database, sender: Sender, now: Callable[[], datetime]
 ) -> DeliveryReport:
-    """Send every pending alert in order; a failure leaves it pending for the next round."""
+    """Send every pending alert in order; a failure leaves it pending for the next round.
+
+    Thread replies become sendable once their alert is sent, so rounds repeat while they
+    make progress.
+    """
     sent = failed = 0
     held_channels: set[str] = set()
+    while True:
+        round_sent, round_failed = await _deliver_round(db, sender, now, held_channels)
+        sent, failed = sent + round_sent, failed + round_failed
+        if round_sent == 0:
+            return DeliveryReport(sent=sent, failed=failed)
+
+
+async def _deliver_round(
+    db: sqlite_utils.Database,
+    sender: Sender,
+    now: Callable[[], datetime],
+    held_channels: set[str],
+) -> tuple[int, int]:
+    sent = failed = 0
     for alert in outbox.pending_alerts(db):
         if alert.channel in held_channels:
             continue
@@ -134,4 +156,4 @@ async def deliver_pending(
             continue
         outbox.mark_sent(db, alert.id, ts, now())
         sent += 1
-    return DeliveryReport(sent=sent, failed=failed)
+    return sent, failed

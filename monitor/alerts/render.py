@@ -6,15 +6,18 @@ it are `verbatim`, so a title holding `<!channel>` or `<@U123>` is shown, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from monitor.feeds.urls import canonical_url
+from monitor.matching.keywords import split_sentences, term_regex
 from monitor.records import Article, Match, SlackMessage
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
 TEXT_LIMIT = 3000
+MAX_NEW_QUOTES = 3
 
 
 def escape(text: str) -> str:
@@ -54,37 +57,92 @@ def _mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
-def render_alert(article: Article, match: Match, *, outlet: str, channel: str) -> SlackMessage:
+def headline(article: Article, match: Match) -> str:
+    """`John Kirby: "First they gotta win this war"` when a statement leads, else the title."""
+    statement = match.statement
+    if statement is None:
+        return article.title or article.source
+    quote = key_sentence(statement.quote, match.terms).rstrip(" .,")
+    return f"{statement.speaker}: “{truncate(quote, HEADER_LIMIT - len(statement.speaker) - 6)}”"
+
+
+def key_sentence(quote: str, terms: Sequence[str]) -> str:
+    """The sentence of a long quote that carries most of the rule's terms (the first on a tie)."""
+    candidates = split_sentences(quote) or [quote]
+    scores = [sum(term_regex(t).search(c) is not None for t in terms) for c in candidates]
+    return candidates[scores.index(max(scores))]
+
+
+def render_alert(
+    article: Article, match: Match, *, outlet: str, channel: str, outlets: int = 1
+) -> SlackMessage:
+    """The top-level alert: who said what, in context, where and when, and why it matched."""
     title = article.title or article.source
+    statement = match.statement
     sentence = match.sentence or title
-    meta = f"*{fit_escaped(outlet, 200)}* · {slack_date(article.published)}"
+    who = ""
+    if statement is not None and statement.role:
+        who = f"{fit_escaped(statement.speaker, 200)}, {fit_escaped(statement.role, 300)}\n"
+    meta = f"{who}*{fit_escaped(outlet, 200)}* · {slack_date(article.published)}"
+    if statement is not None:
+        meta += f"\n{fit_escaped(title, 500)}"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": fit_escaped(title, HEADER_LIMIT)},
+            "text": {
+                "type": "plain_text",
+                "text": fit_escaped(headline(article, match), HEADER_LIMIT),
+            },
         },
         {"type": "section", "text": _mrkdwn("> " + fit_escaped(sentence, SECTION_LIMIT - 2))},
         {"type": "section", "text": _mrkdwn(meta)},
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Read article"},
-                    "url": canonical_url(article.source)[:3000],
-                    "action_id": "read_article",
-                }
-            ],
-        },
-        {
-            "type": "context",
-            "elements": [
-                _mrkdwn(
-                    f"Rule: *{escape(match.rule)}* · matched: "
-                    f"{fit_escaped(', '.join(match.terms), 500)}"
-                )
-            ],
-        },
+        _read_button(article),
+        _context(match, outlets),
     ]
-    text = f"[{match.rule}] {title} ({outlet}): {sentence}"
+    text = f"[{match.rule}] {headline(article, match)} ({outlet}: {title})"
     return SlackMessage(channel=channel, text=fit_escaped(text, TEXT_LIMIT), blocks=blocks)
+
+
+def render_followup(
+    article: Article, match: Match, *, outlet: str, channel: str, new_quotes: list[str]
+) -> SlackMessage:
+    """A thread reply: another outlet reports the story, with any quotes not seen before."""
+    title = article.title or article.source
+    lines = [
+        f"Also reported by *{fit_escaped(outlet, 200)}* · {slack_date(article.published)}",
+        fit_escaped(title, 500),
+    ]
+    lines += [f"> “{fit_escaped(q, 600)}”" for q in new_quotes[:MAX_NEW_QUOTES]]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": _mrkdwn("\n".join(lines))},  # pieces escaped and bounded
+        _read_button(article),
+    ]
+    text = f"Also reported by {outlet}: {title}"
+    return SlackMessage(channel=channel, text=fit_escaped(text, TEXT_LIMIT), blocks=blocks)
+
+
+def _read_button(article: Article) -> dict[str, Any]:
+    return {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": "Read article"},
+                "url": canonical_url(article.source)[:3000],
+                "action_id": "read_article",
+            }
+        ],
+    }
+
+
+def _context(match: Match, outlets: int) -> dict[str, Any]:
+    reported = "1 outlet" if outlets == 1 else f"{outlets} outlets"
+    return {
+        "type": "context",
+        "elements": [
+            _mrkdwn(
+                f"Rule: *{escape(match.rule)}* · matched: "
+                f"{fit_escaped(', '.join(match.terms), 500)} · reported by {reported}"
+            )
+        ],
+    }

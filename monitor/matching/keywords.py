@@ -74,8 +74,8 @@ def match_article(
     """Every rule that fires on the article, in rule order, with its key statement.
 
     A rule with `require_statement` fires only on a statement that is itself on topic: the
-    rule's terms must hit the statement's own paragraph (with the one before it and the
-    title), not merely the article; background quotes do not count.
+    rule's terms must hit the statement's own paragraph (with the title), not merely the
+    article; background quotes do not count.
     """
     text = "\n\n".join(filter(None, [article.title, *article.paragraphs]))
     matches = []
@@ -122,12 +122,15 @@ def key_statement(
 
 
 def statement_context(article: Article, statement: Statement) -> str:
-    """The text a statement is judged on: its paragraph, the one before, and the title."""
+    """The text a statement is judged on: its own paragraph and the article's title.
+
+    (Not the paragraph before: an official quoted on EU accession right after a sentence
+    that mentions Ukraine and NATO is not talking about Ukraine and NATO.)
+    """
     position = 0
-    for i, paragraph in enumerate(article.paragraphs):
+    for paragraph in article.paragraphs:
         if position <= statement.start < position + len(paragraph) + 2:
-            before = article.paragraphs[i - 1] if i else ""
-            return "\n\n".join(filter(None, [article.title, before, paragraph]))
+            return "\n\n".join(filter(None, [article.title, paragraph]))
         position += len(paragraph) + 2
     return statement.sentence
 

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+
+from monitor.records import Statement
 
 SAME_STATEMENT = 0.6  # share of the shorter quote's content words found in the other
 MIN_CONTENT_WORDS = 2
 _BRACKETS = re.compile(r"\[[^\]]*\]")
 _WORD = re.compile(r"\w+")
 STOPWORDS = frozenset(
-    "a an the and or but of to in on at for with by from as is are was were be been being it "
-    "its this that these those we our us you your they their them he his she her i me my not "
-    "no do does did have has had will would can could should must may might shall so if then "
-    "than there here what which who whom whose when where why how all any some more most very "
-    "just also only about into over after before up down out off again further once s t".split()
+    "a an the and or but of to in on at for with by from as is are was were be been "
+    "being it its this that these those we our us you your they their them he his she "
+    "her i me my not no do does did have has had will would can could should must may "
+    "might shall so if then than there here what which who whom whose when where why how "
+    "all any some more most very just also only about into over after before up down out "
+    "off again further once s t ".split()
 )
 
 
@@ -51,3 +55,19 @@ def same_statement(speaker_a: str, quote_a: str, speaker_b: str, quote_b: str) -
     if min(len(words_a), len(words_b)) < MIN_CONTENT_WORDS:
         return normalise_quote(quote_a) == normalise_quote(quote_b)
     return containment(words_a, words_b) >= SAME_STATEMENT
+
+
+def new_quotes(statements: Sequence[Statement], known: Sequence[str]) -> list[str]:
+    """Direct, current quotes of this report that the story has not printed yet."""
+    seen = [content_words(q) for q in known]
+    fresh = []
+    for statement in statements:
+        if statement.background or statement.kind != "direct":
+            continue
+        words = content_words(statement.quote)
+        if len(words) >= MIN_CONTENT_WORDS and all(
+            containment(words, other) < SAME_STATEMENT for other in seen
+        ):
+            fresh.append(statement.quote)
+            seen.append(words)
+    return fresh

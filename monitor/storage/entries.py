@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -96,56 +97,64 @@ def record_entry_failure(
     )
 
 
-def store_article(
-    db: sqlite_utils.Database,
-    entry_id: int,
-    article: Article,
-    alerts: Sequence[tuple[Match, SlackMessage]],
-    now: datetime,
-) -> int:
-    """Store the article, its matches and their outbox rows in ONE transaction.
+def insert_article(conn: sqlite3.Connection, entry_id: int, article: Article, now: datetime) -> int:
+    """Store the article text (inside the caller's transaction); return its id."""
+    cur = conn.execute(
+        """INSERT INTO articles (entry_id, url, canonical_url, title, text, published,
+                                 author, sitename, language, fetched_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            entry_id,
+            article.source,
+            article.canonical_url,
+            article.title,
+            article.text,
+            to_iso(article.published),
+            article.author,
+            article.sitename,
+            article.language,
+            to_iso(now),
+        ),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
 
-    Either the decision to alert and the alert are both recorded, or neither is: a crash
-    can never leave a match without its alert.
-    """
-    with transaction(db.conn) as conn:
-        cur = conn.execute(
-            """INSERT INTO articles (entry_id, url, canonical_url, title, text, published,
-                                     author, sitename, language, fetched_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (
-                entry_id,
-                article.source,
-                article.canonical_url,
-                article.title,
-                article.text,
-                to_iso(article.published),
-                article.author,
-                article.sitename,
-                article.language,
-                to_iso(now),
-            ),
-        )
-        article_id = cur.lastrowid
-        for match, message in alerts:
-            cur = conn.execute(
-                """INSERT INTO matches (article_id, rule, terms, sentence, matched_at)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (article_id, match.rule, json.dumps(match.terms), match.sentence, to_iso(now)),
-            )
-            conn.execute(
-                """INSERT INTO outbox (match_id, channel, text, blocks, created_at)
-                   VALUES (?, ?, ?, ?, ?)""",
-                (
-                    cur.lastrowid,
-                    message.channel,
-                    message.text,
-                    json.dumps(message.blocks),
-                    to_iso(now),
-                ),
-            )
-        conn.execute(
-            "UPDATE entries SET status = 'done', last_error = NULL WHERE id = ?", (entry_id,)
-        )
-    assert article_id is not None
-    return article_id
+
+def insert_alert(
+    conn: sqlite3.Connection,
+    article_id: int,
+    match: Match,
+    message: SlackMessage | None,
+    now: datetime,
+    *,
+    story_id: int | None = None,
+    parent_id: int | None = None,
+) -> int | None:
+    """Record a match and, unless `message` is None, its outbox row: in the caller's
+    transaction, so the decision to alert and the alert are stored together or not at all."""
+    cur = conn.execute(
+        "INSERT INTO matches (article_id, rule, terms, sentence, matched_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (article_id, match.rule, json.dumps(match.terms), match.sentence, to_iso(now)),
+    )
+    if message is None:
+        return None
+    cur = conn.execute(
+        """INSERT INTO outbox (match_id, story_id, rule, parent_id, channel, text, blocks,
+                               created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            cur.lastrowid,
+            story_id,
+            match.rule,
+            parent_id,
+            message.channel,
+            message.text,
+            json.dumps(message.blocks),
+            to_iso(now),
+        ),
+    )
+    return cur.lastrowid
+
+
+def finish_entry(conn: sqlite3.Connection, entry_id: int) -> None:
+    conn.execute("UPDATE entries SET status = 'done', last_error = NULL WHERE id = ?", (entry_id,))

@@ -13,14 +13,28 @@ from monitor.records import PendingAlert
 
 
 def pending_alerts(db: sqlite_utils.Database) -> list[PendingAlert]:
-    """Pending alerts in the order their entries arrived (feed order, not completion order)."""
+    """Pending alerts in the order their entries arrived (feed order, not completion order).
+
+    A thread reply waits until the alert it answers has been sent (it needs its `ts`).
+    """
     rows = db.execute(
-        """SELECT o.id, o.channel, o.text, o.blocks, o.attempts FROM outbox o
+        """SELECT o.id, o.channel, o.text, o.blocks, o.attempts, o.parent_id, p.ts
+           FROM outbox o
            JOIN matches m ON m.id = o.match_id JOIN articles a ON a.id = m.article_id
-           WHERE o.status = 'pending' ORDER BY a.entry_id, o.id"""
+           LEFT JOIN outbox p ON p.id = o.parent_id
+           WHERE o.status = 'pending' AND (o.parent_id IS NULL OR p.status = 'sent')
+           ORDER BY a.entry_id, o.id"""
     ).fetchall()
     return [
-        PendingAlert(id=r[0], channel=r[1], text=r[2], blocks=json.loads(r[3]), attempts=r[4])
+        PendingAlert(
+            id=r[0],
+            channel=r[1],
+            text=r[2],
+            blocks=json.loads(r[3]),
+            attempts=r[4],
+            parent_id=r[5],
+            thread_ts=r[6],
+        )
         for r in rows
     ]
 

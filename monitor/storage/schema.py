@@ -16,9 +16,35 @@ import sqlite_utils
 
 from monitor.errors import StorageError
 
-VERSION = 1
+VERSION = 2
 
-SCHEMA = """
+STORIES = """
+CREATE TABLE stories (
+    id INTEGER PRIMARY KEY,
+    speaker TEXT NOT NULL,
+    key_quote TEXT NOT NULL,
+    first_article_id INTEGER NOT NULL REFERENCES articles (id),
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE statements (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id),
+    story_id INTEGER REFERENCES stories (id),
+    speaker TEXT NOT NULL,
+    role TEXT,
+    quote TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('direct', 'indirect')),
+    sentence TEXT NOT NULL,
+    background INTEGER NOT NULL DEFAULT 0,
+    said_at TEXT NOT NULL             -- the article's date: statements meet inside a window
+);
+CREATE INDEX statements_speaker ON statements (speaker, said_at);
+CREATE INDEX statements_story ON statements (story_id);
+"""
+
+SCHEMA = (
+    """
 CREATE TABLE feeds (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,
@@ -81,6 +107,9 @@ CREATE TABLE matches (
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     match_id INTEGER NOT NULL UNIQUE REFERENCES matches (id),
+    story_id INTEGER REFERENCES stories (id),
+    rule TEXT,
+    parent_id INTEGER REFERENCES outbox (id),  -- set for a follow-up: the alert whose thread
     channel TEXT NOT NULL,
     text TEXT NOT NULL,
     blocks TEXT NOT NULL,             -- JSON Block Kit
@@ -92,12 +121,28 @@ CREATE TABLE outbox (
     sent_at TEXT
 );
 CREATE INDEX outbox_status ON outbox (status, id);
+CREATE INDEX outbox_story ON outbox (story_id, rule);
 """
+    + STORIES
+)
 
 Migration = Callable[[sqlite3.Connection], None]
 
+
+def _v1_to_v2(conn: sqlite3.Connection) -> None:
+    """Statements and stories; outbox rows learn their story, rule and thread parent."""
+    _execute_script(conn, STORIES)
+    for column in (
+        "story_id INTEGER REFERENCES stories (id)",
+        "rule TEXT",
+        "parent_id INTEGER REFERENCES outbox (id)",
+    ):
+        conn.execute(f"ALTER TABLE outbox ADD COLUMN {column}")
+    conn.execute("CREATE INDEX outbox_story ON outbox (story_id, rule)")
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2}
 
 
 def open_database(path: Path | str) -> sqlite_utils.Database:
@@ -132,7 +177,12 @@ def _migrate(conn: sqlite3.Connection, path: Path | str) -> None:
 
 
 def _create_schema(conn: sqlite3.Connection) -> None:
-    for statement in SCHEMA.split(";\n"):
+    _execute_script(conn, SCHEMA)
+
+
+def _execute_script(conn: sqlite3.Connection, script: str) -> None:
+    """executescript() would commit; statements one by one stay inside our transaction."""
+    for statement in script.split(";\n"):
         if statement.strip():
             conn.execute(statement)
 

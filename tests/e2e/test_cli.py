@@ -53,7 +53,8 @@ def test_run_once_without_token_prints_alerts(tmp_path: Path, news_site: NewsSit
     path = write_config(tmp_path, [{"url": news_site.feed_url("news")}])
     result = monitor("run", "--once", "--config", str(path))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("ALERT → #news-alerts") == 5
+    assert result.stdout.count("━━━ ALERT #") == 4
+    assert result.stdout.count("↳ in the thread of alert #") == 1
     assert "alerts are printed to the console" in result.stderr
 
 
@@ -76,8 +77,9 @@ def test_status_shows_feed_health(tmp_path: Path, news_site: NewsSite) -> None:
 def test_demo_prints_alerts_with_no_network_and_no_slack() -> None:
     result = monitor("demo")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("━━━ ALERT") == 5
-    assert "Ukraine must first win the ongoing war against Russian aggression" in result.stdout
+    assert result.stdout.count("━━━ ALERT #") == 4  # stories A, B, C, E
+    assert result.stdout.count("↳ in the thread of alert #") == 1  # C's second outlet
+    assert "JOHN KIRBY: “" in result.stdout and "GOTTA WIN THIS WAR" in result.stdout
     assert "Second poll: 0 new articles, 0 alerts" in result.stdout
     assert "Source link" not in result.stdout and "Advertisement" not in result.stdout
 

@@ -176,7 +176,8 @@ async def test_title_with_channel_ping_reaches_slack_escaped(
     (post,) = fake_slack.posts
     raw = _message_text(post)
     assert "<!channel>" not in raw and "<@U123>" not in raw
-    assert "&lt;!channel&gt;" in post["blocks"][0]["text"]["text"]
+    section_texts = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section"]
+    assert any("&lt;!channel&gt;" in t for t in section_texts)
     assert "&amp;" in post["text"]
     for block in post["blocks"]:
         if block.get("text", {}).get("type") == "mrkdwn":
@@ -223,3 +224,99 @@ async def test_failed_article_fetch_is_retried_after_backoff(
     assert (first.alerts_queued, too_soon.alerts_queued, later.alerts_queued) == (0, 0, 1)
     assert news_site.statuses(f"/articles/{name}") == [503, 200]
     assert len(fake_slack.posts) == 1
+
+
+KIRBY_002 = "002_e0f8f1b24ebca186.html"
+KIRBY_003 = "003_c43a629d9d38626b.html"
+
+
+def _top_and_replies(slack: FakeSlack) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    top = [p for p in slack.posts if not p.get("thread_ts")]
+    replies = [p for p in slack.posts if p.get("thread_ts")]
+    return top, replies
+
+
+def _assert_four_alerts_one_reply(slack: FakeSlack, site: NewsSite, reply_page: str) -> None:
+    top, replies = _top_and_replies(slack)
+    assert len(top) == 4 and len(replies) == 1
+    (reply,) = replies
+    kirby = [
+        i
+        for i, p in enumerate(slack.posts)
+        if not p.get("thread_ts") and "gotta win this war" in p["blocks"][0]["text"]["text"]
+    ]
+    assert len(kirby) == 1
+    assert reply["thread_ts"] == f"1700000000.{kirby[0] + 1:06d}"  # the Kirby alert's ts
+    assert "Also reported by" in reply["text"]
+    reply_links = [b["elements"][0]["url"] for b in reply["blocks"] if b["type"] == "actions"]
+    assert reply_links == [site.article_url(reply_page)]
+
+
+@pytest.mark.parametrize(("first", "second"), [(KIRBY_002, KIRBY_003), (KIRBY_003, KIRBY_002)])
+async def test_seeds_give_four_alerts_and_one_thread_reply_in_either_order(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, first: str, second: str
+) -> None:
+    others = [n for n in sorted(news_site.pages) if n not in (KIRBY_002, KIRBY_003)]
+    news_site.feeds["news"].items = [*others, first]
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    await _run(path, fake_slack)
+    news_site.feeds["news"].items = [*others, first, second]
+    await _run(path, fake_slack)
+    _assert_four_alerts_one_reply(fake_slack, news_site, reply_page=second)
+
+
+async def test_seeds_arriving_in_one_poll_give_four_alerts_and_one_reply(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    report = await _run(path, fake_slack)
+    assert report.alerts_queued == 5 and report.alerts_pending == 0
+    top, replies = _top_and_replies(fake_slack)
+    assert len(top) == 4 and len(replies) == 1
+    db = open_database(tmp_path / "monitor.db")
+    assert db.execute("SELECT count(*) FROM stories").fetchone()[0] == 4
+
+
+async def test_followups_ignore_sends_no_reply(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: Kirby on NATO\n    all: [Ukraine, NATO]\n"
+        "    require_statement: true\n    speakers: [Kirby]\n    followups: ignore\n",
+        encoding="utf-8",
+    )
+    news_site.feeds["news"].items = [KIRBY_002, KIRBY_003]
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules)), encoding="utf-8"
+    )
+    await _run(path, fake_slack)
+    top, replies = _top_and_replies(fake_slack)
+    assert len(top) == 1 and replies == []
+    assert top[0]["blocks"][0]["text"]["text"].startswith("John Kirby:")
+
+
+async def test_article_without_an_on_topic_statement_is_not_an_alert(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    news_site.pages["report.html"] = (
+        b"<html><head><title>Front line report</title></head><body><article>"
+        b"<h1>Front line report</h1><p>Ukraine and NATO were mentioned in passing as the "
+        b"shelling of the city went on through the night, residents said in the morning.</p>"
+        b"<p>\xe2\x80\x9cThe EU must speed up accession talks,\xe2\x80\x9d Kaja Kallas said about "
+        b"the bloc's enlargement plans for the coming years.</p></article></body></html>"
+    )
+    news_site.feeds["news"].items = ["report.html"]
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    report = await _run(path, fake_slack)
+    assert report.alerts_queued == 0 and fake_slack.posts == []

@@ -73,3 +73,24 @@ def test_entry_failures_are_retried_then_parked() -> None:
     assert entry.attempts == entry_store.MAX_ATTEMPTS - 1
     entry_store.record_entry_failure(db, entry, "HTTP 503", now)
     assert entry_store.pending_entries(db, now + timedelta(days=1)) == []
+
+
+def test_version_1_database_is_migrated_keeping_its_rows(tmp_path: Path) -> None:
+    from tests.conftest import DATA
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript((DATA / "schema_v1.sql").read_text(encoding="utf-8"))
+    conn.execute(
+        "INSERT INTO feeds (url, interval_seconds, next_poll_at) "
+        "VALUES ('https://a.example/f', 300, '2026-01-01T00:00:00+00:00')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    db = open_database(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
+    assert {"stories", "statements"} <= set(db.table_names())
+    assert {"story_id", "rule", "parent_id"} <= {c.name for c in db["outbox"].columns}
+    assert [f.url for f in feed_store.enabled_feeds(db)] == ["https://a.example/f"]
