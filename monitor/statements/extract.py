@@ -102,10 +102,41 @@ def extract_statements(
     text = "\n\n".join(paragraphs)
     found: list[Statement] = []
     offset = 0
+    previous: tuple[str, int] | None = None
     for paragraph in paragraphs:
-        found.extend(_paragraph(paragraph, offset, context, text))
+        embedded = _embedded_post(paragraph, offset, previous, context, text)
+        if embedded is not None:
+            found.append(embedded)
+        else:
+            found.extend(_paragraph(paragraph, offset, context, text))
+        previous = (paragraph, offset)
         offset += len(paragraph) + 2
     return found
+
+
+def _embedded_post(
+    paragraph: str, offset: int, previous: tuple[str, int] | None, context: _Context, text: str
+) -> Statement | None:
+    """An embedded post counts as a statement by its author: the credit line names them,
+    and the post is the text before it (same paragraph, or the paragraph before)."""
+    credit = p.EMBED_CREDIT.search(paragraph)
+    if credit is None:
+        return None
+    body, start = paragraph[: credit.start()].strip(), offset
+    if not body and previous is not None:
+        body, start = previous[0].strip(), previous[1]
+    speaker = _resolve(credit.group("who"), context)
+    if speaker is None or len(body.split()) < MIN_QUOTE_WORDS:
+        return None
+    return Statement(
+        speaker=speaker,
+        role=_role(speaker, text, context),
+        quote=body,
+        kind="direct",
+        sentence=body,
+        start=start,
+        end=start + len(body),
+    )
 
 
 def _people(paragraphs: Sequence[str]) -> dict[str, str]:

@@ -57,6 +57,10 @@ INDIRECT = re.compile(
     rf"(?:^|[\s(]){WHO}(?:,[^,]{{1,120}},)?\s+(?:(?:also|has|had)\s+)?{VERB}\s+that\s+(?P<clause>[^.;]{{12,}})"
 )
 INDIRECT_ACCORDING = re.compile(rf"^(?P<clause>[^,;]{{12,}}),\s+according to (?P<who>{NAME})")
+# The credit line of an embedded post: `— Volodymyr Zelensky (@ZelenskyyUa) June 17, 2024`.
+EMBED_CREDIT = re.compile(
+    rf"(?:^|\s)[—–-]\s*(?P<who>{NAME})\s*\(@\w+\)\s*(?:[A-Z][a-z]+\.? \d{{1,2}}, \d{{4}})?\s*$"
+)
 # A quote recalled from an earlier occasion.
 BACKGROUND = re.compile(
     r"\b(?:in|last|earlier(?: this)?|back in|since|previously in)\s+"

@@ -320,3 +320,26 @@ async def test_article_without_an_on_topic_statement_is_not_an_alert(
     )
     report = await _run(path, fake_slack)
     assert report.alerts_queued == 0 and fake_slack.posts == []
+
+
+async def test_column_recalling_older_quotes_is_not_an_alert(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    news_site.pages["column.html"] = (
+        "<html><head><title>Opinion: Ukraine, NATO and the long road</title></head><body>"
+        "<article><h1>Opinion: Ukraine, NATO and the long road</h1>"
+        "<p>John Kirby spoke about Ukraine and NATO membership many times last year.</p>"
+        "<p>In June, Kirby said that Ukraine must first win the war before it joins NATO.</p>"
+        "<p>“NATO membership is in Ukraine’s future,” Kirby said in June at a briefing.</p>"
+        "<p>The author thinks the alliance should move faster on the membership question.</p>"
+        "</article></body></html>"
+    ).encode()
+    news_site.feeds["news"].items = ["column.html"]
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    report = await _run(path, fake_slack)
+    assert report.alerts_queued == 0 and fake_slack.posts == []
+    db = open_database(tmp_path / "monitor.db")
+    rows = db.execute("SELECT background, story_id FROM statements").fetchall()
+    assert rows and all(background == 1 and story is None for background, story in rows)
