@@ -25,9 +25,11 @@ from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.fetching import HttpClient
 from monitor.matching import Rule, match_article
+from monitor.matching.keywords import sentences
 from monitor.records import Article, Match, SlackMessage, Statement, StoredEntry, StoredFeed
 from monitor.statements import SpeakerList, extract_statements
 from monitor.statements.fingerprint import new_quotes
+from monitor.statements.occasion import speaker_occasions
 from monitor.storage import entries as entry_store
 from monitor.storage import feeds as feed_store
 from monitor.storage import stories as story_store
@@ -147,13 +149,18 @@ class Pipeline:
         now = self.now()
         with transaction(self.db.conn) as conn:
             article_id = entry_store.insert_article(conn, entry.id, article, now)
+            said_at = article.published or now
+            occasions = speaker_occasions(
+                sentences(article.paragraphs), {s.speaker for s in statements}, said_at.date()
+            )
             story = story_store.assign_story(
                 conn,
                 article_id,
                 statements,
-                article.published or now,
+                said_at,
                 self.config.statements.window,
                 now,
+                occasions,
             )
             queued = 0
             for match in matches:

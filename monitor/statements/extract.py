@@ -18,6 +18,12 @@ from monitor.statements import patterns as p
 from monitor.statements.speakers import SpeakerList
 
 MIN_QUOTE_WORDS = 3
+ROLE_WINDOW = 200
+_ROLE_BEFORE_END = re.compile(p.ROLE_BEFORE + r"$")
+_ROLE_AFTER = re.compile(
+    r",\s+(?:the\s+)?(?P<role>(?:[^,.;]|(?<=[A-Z])\.){5,120}?)"
+    r"(?:,|(?<![A-Z])\.(?!\w)|\s+(?:stated|said|told))"
+)
 BEFORE_WINDOW = 60  # characters before the speech verb where its subject is looked for
 _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 BACKGROUND_DISTANCE = 40  # a time phrase this close to the speech verb dates the statement
@@ -91,7 +97,8 @@ class _Context:
     speakers: SpeakerList
     people: dict[str, str]  # surname (folded) -> full name as printed
     last_speaker: str | None = None
-    roles: dict[str, str | None] = field(default_factory=dict)
+    roles: dict[str, str | None] = field(default_factory=dict)  # from the speaker list
+    found_roles: dict[str, str | None] = field(default_factory=dict)  # settled per article
 
 
 def extract_statements(
@@ -333,19 +340,30 @@ def _resolve(who: str, context: _Context) -> str | None:
 def _role(speaker: str, text: str, context: _Context) -> str | None:
     """The role the article gives (`White House spokeswoman Karine Jean-Pierre`), else the
     speaker list's."""
+    if speaker in context.found_roles:
+        return context.found_roles[speaker]
+    role = None
     for name in _printed_names(speaker, text, context):
-        before = re.search(p.ROLE_BEFORE + re.escape(name) + r"\b", text)
+        role = _role_around(name, text)
+        if role:
+            break
+    context.found_roles[speaker] = role or context.roles.get(speaker)
+    return context.found_roles[speaker]
+
+
+def _role_around(name: str, text: str) -> str | None:
+    """`<role> <name>` or `<name>, <role>,` at any mention of the name (precompiled
+    patterns on a window around each mention: names are too many to compile per name)."""
+    position = text.find(name)
+    while position >= 0:
+        before = _ROLE_BEFORE_END.search(text, max(0, position - ROLE_WINDOW), position)
         if before is not None and (role := _clean_role(before.group("role"))):
             return role
-        after = re.search(
-            re.escape(name)
-            + r",\s+(?:the\s+)?(?P<role>(?:[^,.;]|(?<=[A-Z])\.){5,120}?)"
-            + r"(?:,|(?<![A-Z])\.(?!\w)|\s+(?:stated|said|told))",
-            text,
-        )
+        after = _ROLE_AFTER.match(text, position + len(name), position + len(name) + ROLE_WINDOW)
         if after is not None and (role := _clean_role(after.group("role"))):
             return role
-    return context.roles.get(speaker)
+        position = text.find(name, position + len(name))
+    return None
 
 
 def _printed_names(speaker: str, text: str, context: _Context) -> list[str]:

@@ -37,7 +37,8 @@ CREATE TABLE statements (
     kind TEXT NOT NULL CHECK (kind IN ('direct', 'indirect')),
     sentence TEXT NOT NULL,
     background INTEGER NOT NULL DEFAULT 0,
-    said_at TEXT NOT NULL             -- the article's date: statements meet inside a window
+    said_at TEXT NOT NULL,            -- the article's date: statements meet inside a window
+    occasion TEXT                     -- the day the text says it was said, when it says so
 );
 CREATE INDEX statements_speaker ON statements (speaker, said_at);
 CREATE INDEX statements_story ON statements (story_id);

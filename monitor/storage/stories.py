@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from monitor.clock import to_iso
 from monitor.records import Statement
 from monitor.statements.fingerprint import same_statement
+from monitor.statements.occasion import occasion_date, same_occasion
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,18 @@ def assign_story(
     said_at: datetime,
     window: timedelta,
     now: datetime,
+    occasions: Mapping[str, date | None] | None = None,
 ) -> StoryAssignment:
     """Join the story of an earlier report of the same statement, or open a new story.
 
-    Background quotes neither open nor join a story. Call inside the article's transaction,
-    so two reports of one statement processed at once cannot both open a story.
+    Background quotes neither open nor join a story; similar words said on another day are
+    another statement. `occasions` gives, per speaker, the day the article says they spoke.
+    Call inside the article's transaction, so two reports of one statement processed at once
+    cannot both open a story.
     """
     current = [s for s in statements if not s.background]
-    story_id = _matching_story(conn, current, said_at, window)
+    days = {id(s): _day(s, said_at, occasions or {}) for s in statements}
+    story_id = _matching_story(conn, current, said_at, window, days)
     known: tuple[str, ...] = ()
     is_new = False
     if story_id is not None:
@@ -52,7 +57,7 @@ def assign_story(
             (key.speaker, key.quote, article_id, to_iso(now)),
         ).lastrowid
         is_new = True
-    _insert_statements(conn, article_id, statements, story_id, said_at)
+    _insert_statements(conn, article_id, statements, story_id, said_at, days)
     return StoryAssignment(story_id=story_id, is_new=is_new, known_quotes=known)
 
 
@@ -61,20 +66,23 @@ def _matching_story(
     statements: Sequence[Statement],
     said_at: datetime,
     window: timedelta,
+    days: Mapping[int, date | None],
 ) -> int | None:
     speakers = sorted({s.speaker for s in statements})
     if not speakers:
         return None
     marks = ",".join("?" * len(speakers))
     rows = conn.execute(
-        f"""SELECT story_id, speaker, quote FROM statements
+        f"""SELECT story_id, speaker, quote, occasion FROM statements
             WHERE speaker IN ({marks}) AND story_id IS NOT NULL AND background = 0
               AND said_at BETWEEN ? AND ? ORDER BY id""",
         (*speakers, to_iso(said_at - window), to_iso(said_at + window)),
     ).fetchall()
     for statement in statements:
-        for story_id, speaker, quote in rows:
-            if same_statement(statement.speaker, statement.quote, speaker, quote):
+        for story_id, speaker, quote, other_day in rows:
+            if same_statement(statement.speaker, statement.quote, speaker, quote) and (
+                same_occasion(days[id(statement)], _parse_day(other_day))
+            ):
                 return int(story_id)
     return None
 
@@ -85,10 +93,12 @@ def _insert_statements(
     statements: Sequence[Statement],
     story_id: int | None,
     said_at: datetime,
+    days: Mapping[int, date | None],
 ) -> None:
     conn.executemany(
         """INSERT INTO statements (article_id, story_id, speaker, role, quote, kind, sentence,
-                                   background, said_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                   background, said_at, occasion)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             (
                 article_id,
@@ -100,10 +110,26 @@ def _insert_statements(
                 s.sentence,
                 int(s.background),
                 to_iso(said_at),
+                _iso_day(days[id(s)]),
             )
             for s in statements
         ],
     )
+
+
+def _day(
+    statement: Statement, said_at: datetime, occasions: Mapping[str, date | None]
+) -> date | None:
+    """The day in the statement's own sentence, else the day the article gives its speaker."""
+    return occasion_date(statement.sentence, said_at.date()) or occasions.get(statement.speaker)
+
+
+def _iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _parse_day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
 def root_alert(conn: sqlite3.Connection, story_id: int, rule: str) -> int | None:

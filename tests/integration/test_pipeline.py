@@ -343,3 +343,21 @@ async def test_column_recalling_older_quotes_is_not_an_alert(
     db = open_database(tmp_path / "monitor.db")
     rows = db.execute("SELECT background, story_id FROM statements").fetchall()
     assert rows and all(background == 1 and story is None for background, story in rows)
+
+
+async def test_same_words_on_another_day_are_a_new_statement(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    later = (
+        news_site.pages[KIRBY_003]
+        .replace(b"at a White House press briefing on 17 June", b"in a TV interview on 21 June")
+        .replace(b"2024-06-18T11:30:00+03:00", b"2024-06-22T10:00:00+03:00")
+    )
+    news_site.pages["later.html"] = later
+    news_site.feeds["news"].items = [KIRBY_002, "later.html"]
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    await _run(path, fake_slack)
+    top, replies = _top_and_replies(fake_slack)
+    assert len(top) == 2 and replies == []
