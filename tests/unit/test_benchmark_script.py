@@ -57,3 +57,32 @@ def test_script_runs_on_a_small_data_folder(tmp_path: Path) -> None:
     assert set(figures["extractors"]) == {"trafilatura alone", "monitor"}
     assert figures["extractors"]["monitor"]["precision"] == 1.0
     assert figures["comparison"]["speed_ratio"] > 0
+
+
+def test_statements_benchmark_runs_small(tmp_path: Path) -> None:
+    script = SCRIPT.parent / "statements.py"
+    labelled = Path(__file__).resolve().parents[1] / "data" / "statements" / "labelled.yaml"
+    out = tmp_path / "statements.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(labelled),
+            "--articles",
+            "30",
+            "--stored",
+            "500",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    assert figures["quality"]["passages"] >= 40
+    assert 0 < figures["quality"]["precision"] <= 1 and 0 < figures["quality"]["recall"] <= 1
+    assert figures["speed"]["articles"] == 30 and figures["speed"]["median_ms"] > 0
+    assert figures["memory"]["stored_statements"] == 500 and figures["memory"]["index_bytes"] > 0
+    assert "precision" in result.stdout and "median" in result.stdout
