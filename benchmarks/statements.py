@@ -51,8 +51,14 @@ def quality(labelled: Path) -> dict[str, float]:
         found = [(s.speaker, s.quote) for s in extract_statements(paragraphs, SPEAKERS)]
         unused = list(found)
         for gold in item["statements"]:
-            hit = next((f for f in unused if f[0] == gold["speaker"]
-                        and (gold["quote"] in f[1] or f[1] in gold["quote"])), None)
+            hit = next(
+                (
+                    f
+                    for f in unused
+                    if f[0] == gold["speaker"] and (gold["quote"] in f[1] or f[1] in gold["quote"])
+                ),
+                None,
+            )
             if hit is None:
                 fn += 1
             else:
@@ -66,13 +72,19 @@ def quality(labelled: Path) -> dict[str, float]:
 
 def variants(count: int, rng: random.Random) -> list[Article]:
     """Seed articles with other speakers and reworded quotes: every variant is a new story."""
-    seeds = [extract_article(body, url=f"https://n.example/{name}")
-             for name, body in sorted(sample_pages().items())]
+    seeds = [
+        extract_article(body, url=f"https://n.example/{name}")
+        for name, body in sorted(sample_pages().items())
+    ]
     out = []
     for i in range(count):
         seed = seeds[i % len(seeds)]
-        swaps = {"Kirby": rng.choice(LAST) + str(i), "Blinken": rng.choice(LAST) + str(i),
-                 "Jean-Pierre": rng.choice(LAST) + str(i), "Kuleba": rng.choice(LAST) + str(i)}
+        swaps = {
+            "Kirby": rng.choice(LAST) + str(i),
+            "Blinken": rng.choice(LAST) + str(i),
+            "Jean-Pierre": rng.choice(LAST) + str(i),
+            "Kuleba": rng.choice(LAST) + str(i),
+        }
         first = rng.choice(FIRST)
         paragraphs = []
         for paragraph in seed.paragraphs:
@@ -91,16 +103,22 @@ def prefill(db_path: Path, stored: int, rng: random.Random) -> sqlite3.Connectio
     conn.execute("INSERT INTO feeds (url, interval_seconds) VALUES ('https://n.example/f', 300)")
     conn.execute("INSERT INTO entries (feed_id, key, first_seen_at) VALUES (1, 'k', 'x')")
     conn.execute("INSERT INTO articles (entry_id, url, text, fetched_at) VALUES (1, 'u', 't', 'x')")
-    conn.execute("INSERT INTO stories (speaker, key_quote, first_article_id, created_at) "
-                 "VALUES ('x', 'x', 1, 'x')")
+    conn.execute(
+        "INSERT INTO stories (speaker, key_quote, first_article_id, created_at) "
+        "VALUES ('x', 'x', 1, 'x')"
+    )
     start = datetime(2023, 12, 1, tzinfo=UTC)
     conn.executemany(
         "INSERT INTO statements (article_id, story_id, speaker, quote, kind, sentence, said_at) "
         "VALUES (1, 1, ?, ?, 'direct', '', ?)",
-        [(f"{rng.choice(FIRST)} {rng.choice(LAST)}{i % 500}",
-          " ".join(rng.choice(WORDS) for _ in range(12)),
-          (start + timedelta(minutes=3 * i)).isoformat(timespec="seconds"))
-         for i in range(stored)],
+        [
+            (
+                f"{rng.choice(FIRST)} {rng.choice(LAST)}{i % 500}",
+                " ".join(rng.choice(WORDS) for _ in range(12)),
+                (start + timedelta(minutes=3 * i)).isoformat(timespec="seconds"),
+            )
+            for i in range(stored)
+        ],
     )
     conn.execute("COMMIT")
     return conn
@@ -143,8 +161,9 @@ def speed(articles: list[Article], conn: sqlite3.Connection) -> dict[str, float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("labelled", type=Path, help="labelled passages (YAML)")
     parser.add_argument("--articles", type=int, default=5000)
     parser.add_argument("--stored", type=int, default=100_000)
@@ -164,21 +183,30 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     figures["speed"] = timing
-    figures["memory"] = {"stored_statements": args.stored, "index_bytes": index_bytes(conn),
-                         "python_peak_bytes": peak}
+    figures["memory"] = {
+        "stored_statements": args.stored,
+        "index_bytes": index_bytes(conn),
+        "python_peak_bytes": peak,
+    }
     conn.close()
     db_path.unlink(missing_ok=True)
 
     q, t, m = figures["quality"], timing, figures["memory"]
     assert isinstance(q, dict) and isinstance(m, dict)
-    print(f"attribution on {q['passages']} labelled passages ({q['pairs']} pairs): "
-          f"precision {q['precision']:.3f}, recall {q['recall']:.3f}")
-    print(f"statements + story lookup over {t['articles']} articles, {args.stored:,} stored: "
-          f"median {t['median_ms']:.2f} ms, p95 {t['p95_ms']:.2f} ms "
-          f"(baseline keyword match: median {t['baseline_keyword_match_median_ms']:.2f} ms, "
-          f"ratio x{t['median_ms'] / t['baseline_keyword_match_median_ms']:.1f})")
-    print(f"story index at {args.stored:,} statements: {m['index_bytes'] / 1e6:.1f} MB on disk "
-          f"(SQLite), Python peak during lookups {m['python_peak_bytes'] / 1e6:.1f} MB")
+    print(
+        f"attribution on {q['passages']} labelled passages ({q['pairs']} pairs): "
+        f"precision {q['precision']:.3f}, recall {q['recall']:.3f}"
+    )
+    print(
+        f"statements + story lookup over {t['articles']} articles, {args.stored:,} stored: "
+        f"median {t['median_ms']:.2f} ms, p95 {t['p95_ms']:.2f} ms "
+        f"(baseline keyword match: median {t['baseline_keyword_match_median_ms']:.2f} ms, "
+        f"ratio x{t['median_ms'] / t['baseline_keyword_match_median_ms']:.1f})"
+    )
+    print(
+        f"story index at {args.stored:,} statements: {m['index_bytes'] / 1e6:.1f} MB on disk "
+        f"(SQLite), Python peak during lookups {m['python_peak_bytes'] / 1e6:.1f} MB"
+    )
     args.json.write_text(json.dumps(figures, indent=2))
     print(f"figures written to {args.json}")
 
