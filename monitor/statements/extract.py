@@ -15,55 +15,14 @@ from dataclasses import dataclass, field
 
 from monitor.records import Statement
 from monitor.statements import patterns as p
+from monitor.statements.roles import article_role
 from monitor.statements.speakers import SpeakerList
 
 MIN_QUOTE_WORDS = 3
-ROLE_WINDOW = 200
-_ROLE_BEFORE_END = re.compile(p.ROLE_BEFORE + r"$")
-_ROLE_AFTER = re.compile(
-    r",\s+(?:the\s+)?(?P<role>(?:[^,.;]|(?<=[A-Z])\.){5,120}?)"
-    r"(?:,|(?<![A-Z])\.(?!\w)|\s+(?:stated|said|told))"
-)
 BEFORE_WINDOW = 60  # characters before the speech verb where its subject is looked for
 _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 BACKGROUND_DISTANCE = 40  # a time phrase this close to the speech verb dates the statement
 _POSSESSIVE = re.compile(r"[’']s$")
-_ROLE_START = frozenset(
-    [
-        "U.S.",
-        "US",
-        "UK",
-        "EU",
-        "NATO",
-        "White",
-        "National",
-        "Deputy",
-        "Foreign",
-        "Defense",
-        "Defence",
-        "Secretary",
-        "Minister",
-        "President",
-        "Prime",
-        "Press",
-        "Chief",
-        "Vice",
-        "State",
-        "Kremlin",
-        "Ukrainian",
-        "Russian",
-        "American",
-        "German",
-        "French",
-        "British",
-        "European",
-        "Senior",
-        "Former",
-        "Acting",
-        "General",
-        "Head",
-    ]
-)
 _NAME_SEQUENCE = re.compile(p.NAME)
 _NOT_FIRST_NAMES = frozenset(
     [
@@ -338,56 +297,7 @@ def _resolve(who: str, context: _Context) -> str | None:
 
 
 def _role(speaker: str, text: str, context: _Context) -> str | None:
-    """The role the article gives (`White House spokeswoman Karine Jean-Pierre`), else the
-    speaker list's."""
-    if speaker in context.found_roles:
-        return context.found_roles[speaker]
-    role = None
-    for name in _printed_names(speaker, text, context):
-        role = _role_around(name, text)
-        if role:
-            break
-    context.found_roles[speaker] = role or context.roles.get(speaker)
-    return context.found_roles[speaker]
-
-
-def _role_around(name: str, text: str) -> str | None:
-    """`<role> <name>` or `<name>, <role>,` at any mention of the name (precompiled
-    patterns on a window around each mention: names are too many to compile per name)."""
-    position = text.find(name)
-    while position >= 0:
-        before = _ROLE_BEFORE_END.search(text, max(0, position - ROLE_WINDOW), position)
-        if before is not None and (role := _clean_role(before.group("role"))):
-            return role
-        after = _ROLE_AFTER.match(text, position + len(name), position + len(name) + ROLE_WINDOW)
-        if after is not None and (role := _clean_role(after.group("role"))):
-            return role
-        position = text.find(name, position + len(name))
-    return None
-
-
-def _printed_names(speaker: str, text: str, context: _Context) -> list[str]:
-    known = context.speakers.find(speaker)
-    names = [speaker, *(known.aliases if known else ())]
-    return [n for n in names if n in text]
-
-
-def _clean_role(raw: str) -> str | None:
-    """Trim a role to where it starts (`administration of U.S. President` -> `U.S. President`)."""
-    tokens = " ".join(raw.split()).strip(" ,").split()
-    while tokens and tokens[0] not in _ROLE_START and not tokens[0].islower():
-        tokens = tokens[1:]
-    while tokens and tokens[0] in ("the", "and", "of", "on", "for"):
-        tokens = tokens[1:]
-    if any(t.endswith(".") and not re.fullmatch(r"(?:[A-Z]\.)+", t) for t in tokens):
-        return None  # the match ran across a sentence end
-    role = " ".join(tokens)
-    has_role_word = re.search(
-        r"(?i)\b(spokes\w+|coordinator|minister|secretary|president|chief|ambassador|advis[eo]r|"
-        r"envoy|official|commander|chairman|head|director|chancellor|press secretary|general)\b",
-        role,
-    )
-    return role if has_role_word and len(role.split()) <= 14 else None
+    return article_role(speaker, text, context.speakers, context.found_roles, context.roles)
 
 
 def _sentence_start(paragraph: str, position: int) -> int:
