@@ -25,27 +25,8 @@ BACKGROUND_DISTANCE = 40  # a time phrase this close to the speech verb dates th
 _POSSESSIVE = re.compile(r"[’']s$")
 _NAME_SEQUENCE = re.compile(p.NAME)
 _NOT_FIRST_NAMES = frozenset(
-    [
-        "State",
-        "House",
-        "Council",
-        "Security",
-        "National",
-        "Secretary",
-        "President",
-        "Minister",
-        "Ministry",
-        "Foreign",
-        "Defense",
-        "Defence",
-        "Affairs",
-        "Office",
-        "General",
-        "Strategic",
-        "Communications",
-        "Press",
-        "Department",
-    ]
+    "State House Council Security National Secretary President Minister Ministry Foreign "
+    "Defense Defence Affairs Office General Strategic Communications Press Department ".split()
 )
 
 

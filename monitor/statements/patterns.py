@@ -90,64 +90,11 @@ _NOT_AFTER = "".join(
 # A sentence end, but not after initials and abbreviations (`U.S. Secretary`, `Dr. Smith`).
 SENTENCE_END = re.compile(rf"(?<=[.!?…]){_NOT_AFTER}[\"”’»]?\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
 NOT_NAMES = frozenset(
-    [
-        "The",
-        "A",
-        "An",
-        "This",
-        "That",
-        "These",
-        "Those",
-        "It",
-        "In",
-        "On",
-        "At",
-        "For",
-        "And",
-        "But",
-        "Or",
-        "As",
-        "If",
-        "When",
-        "While",
-        "After",
-        "Before",
-        "During",
-        "Since",
-        "Regarding",
-        "Speaking",
-        "According",
-        "However",
-        "Meanwhile",
-        "Moreover",
-        "Furthermore",
-        "Also",
-        "Recall",
-        "Earlier",
-        "Later",
-        "Today",
-        "Yesterday",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "US",
-        "U.S.",
-        "UK",
-        "EU",
-        "NATO",
-        "Ukraine",
-        "Russia",
-        "Kyiv",
-        "Kiev",
-        "Moscow",
-        "Washington",
-        "White",
-        "House",
-    ]
+    "The A An This That These Those It In On At For And But Or As If When While After "
+    "Before During Since Regarding Speaking According However Meanwhile Moreover "
+    "Furthermore Also Recall Earlier Later Today Yesterday Monday Tuesday Wednesday "
+    "Thursday Friday Saturday Sunday US U.S. UK EU NATO Ukraine Russia Kyiv Kiev Moscow "
+    "Washington White House ".split()
 )
 TITLES = (
     "President|Vice President|Prime Minister|Minister|Foreign Minister|Secretary|"

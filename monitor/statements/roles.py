@@ -16,40 +16,9 @@ _ROLE_AFTER = re.compile(
     r"(?:,|(?<![A-Z])\.(?!\w)|\s+(?:stated|said|told))"
 )
 _ROLE_START = frozenset(
-    [
-        "U.S.",
-        "US",
-        "UK",
-        "EU",
-        "NATO",
-        "White",
-        "National",
-        "Deputy",
-        "Foreign",
-        "Defense",
-        "Defence",
-        "Secretary",
-        "Minister",
-        "President",
-        "Prime",
-        "Press",
-        "Chief",
-        "Vice",
-        "State",
-        "Kremlin",
-        "Ukrainian",
-        "Russian",
-        "American",
-        "German",
-        "French",
-        "British",
-        "European",
-        "Senior",
-        "Former",
-        "Acting",
-        "General",
-        "Head",
-    ]
+    "U.S. US UK EU NATO White National Deputy Foreign Defense Defence Secretary Minister "
+    "President Prime Press Chief Vice State Kremlin Ukrainian Russian American German "
+    "French British European Senior Former Acting General Head ".split()
 )
 
 
