@@ -24,7 +24,7 @@ from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.extraction import load_boilerplate
 from monitor.fetching import HttpClient
-from monitor.matching import load_rules
+from monitor.matching import RuleSet, load_rules
 from monitor.matching.rules import shipped_rules_dir
 from monitor.pipeline import Pipeline
 from monitor.statements import load_speakers
@@ -64,7 +64,7 @@ async def open_pipeline(
     config: Config, now: Callable[[], datetime] = utcnow
 ) -> AsyncIterator[Pipeline]:
     """Validate rules and patterns, open the database and HTTP client, sync the feeds."""
-    rules = load_rules(config.rule_paths)
+    rules = RuleSet(load_rules(config.rule_paths))
     boilerplate = load_boilerplate(config.extraction.boilerplate)
     speakers = load_speakers(speakers_path(config))
     db = open_database(config.database)

@@ -24,7 +24,7 @@ from monitor.errors import ExtractionError, FeedParseError, FetchError
 from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.fetching import HttpClient
-from monitor.matching import Rule, match_article
+from monitor.matching import RuleSet, match_article
 from monitor.matching.keywords import sentences
 from monitor.records import Article, Match, SlackMessage, Statement, StoredEntry, StoredFeed
 from monitor.statements import SpeakerList, extract_statements
@@ -53,7 +53,7 @@ class Pipeline:
     db: sqlite_utils.Database
     http: HttpClient
     config: Config
-    rules: Sequence[Rule]
+    rules: RuleSet
     boilerplate: Boilerplate
     speakers: SpeakerList
     now: Callable[[], datetime]
@@ -125,7 +125,9 @@ class Pipeline:
         if entry.published is not None:  # feeds give the time; pages often only the day
             article = replace(article, published=entry.published)
         statements = extract_statements(article.paragraphs, self.speakers)
-        matches = match_article(article, self.rules, statements, self.speakers)
+        matches = match_article(
+            article, self.rules, statements, self.speakers, feed_name=entry.feed_name
+        )
         return self._store(entry, article, statements, matches)
 
     async def _article(self, url: str) -> Article:

@@ -30,6 +30,22 @@ class YamlDocument:
             line = node.start_mark.line + 1
         return line
 
+    def position_in_scalar(self, loc: Sequence[int | str], offset: int) -> tuple[int, int]:
+        """1-based (line, column) in the file of character `offset` of the string at `loc`."""
+        node = self.root
+        for part in loc:
+            node = _child(node, part)
+        if not isinstance(node, yaml.ScalarNode):
+            return self.line_of(loc), 1
+        mark = node.start_mark
+        if node.style in ("|", ">"):  # block scalar: the text starts on the next line
+            text = str(node.value)
+            line = mark.line + 2 + text.count("\n", 0, offset)
+            indent = _indent_of(self.path, line)
+            return line, indent + offset - (text.rfind("\n", 0, offset) + 1) + 1
+        quoted = 1 if node.style in ("'", '"') else 0
+        return mark.line + 1, mark.column + quoted + offset + 1
+
     def describe_errors(self, error: ValidationError, prefix: Sequence[int | str] = ()) -> str:
         """One line per validation problem: `file:line: field.path: message`."""
         lines = []
@@ -38,6 +54,14 @@ class YamlDocument:
             where = ".".join(str(p) for p in loc) or "(top level)"
             lines.append(f"{self.path}:{self.line_of(loc)}: {where}: {_message(err)}")
         return "\n".join(lines)
+
+
+def _indent_of(path: Path, line: int) -> int:
+    try:
+        text = path.read_text(encoding="utf-8").splitlines()[line - 1]
+    except (OSError, IndexError):
+        return 0
+    return len(text) - len(text.lstrip(" "))
 
 
 def _message(err: Any) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from monitor.feeds.urls import canonical_url
-from monitor.matching.keywords import split_sentences, term_regex
+from monitor.matching.keywords import hit_phrases, split_sentences, term_regex
 from monitor.records import Article, Match, SlackMessage
 
 HEADER_LIMIT = 150
@@ -69,7 +69,8 @@ def headline(article: Article, match: Match) -> str:
 def key_sentence(quote: str, terms: Sequence[str]) -> str:
     """The sentence of a long quote that carries most of the rule's terms (the first on a tie)."""
     candidates = split_sentences(quote) or [quote]
-    scores = [sum(term_regex(t).search(c) is not None for t in terms) for c in candidates]
+    phrases = hit_phrases(terms)
+    scores = [sum(term_regex(t).search(c) is not None for t in phrases) for c in candidates]
     return candidates[scores.index(max(scores))]
 
 

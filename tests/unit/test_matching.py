@@ -31,7 +31,7 @@ def test_all_any_none() -> None:
     rule = _rule(all=["Ukraine", "NATO"], any=["membership", "join"], none=["football"])
     hit = _article("Ukraine must win the war to join NATO, Kirby said. Another sentence.")
     (match,) = match_article(hit, [rule])
-    assert match.terms == ("Ukraine", "NATO", "join")
+    assert match.terms == ("text:join", "text:nato", "text:ukraine")
     assert match.sentence == "Ukraine must win the war to join NATO, Kirby said."
     assert match_article(_article("Ukraine and NATO talk football membership."), [rule]) == []
     assert match_article(_article("Ukraine and NATO held talks."), [rule]) == []
@@ -70,7 +70,10 @@ def test_unknown_key_names_file_and_line(tmp_path: Path) -> None:
 
 def test_rule_without_terms_is_an_error(tmp_path: Path) -> None:
     path = _rules_file(tmp_path, "rules:\n  - name: x\n    none: [NATO]\n")
-    with pytest.raises(RuleError, match=rf"{path}:2: rules.0: a rule needs at least one term"):
+    with pytest.raises(
+        RuleError,
+        match=rf"{path}:2: rules.0: a rule needs a `query`, or terms under `all` or `any`",
+    ):
         load_rules([path])
 
 
