@@ -74,6 +74,8 @@ class Match:
     sentence: str
     statement: Statement | None = None  # the key on-topic statement, when there is one
     followups: Literal["thread", "ignore"] = "thread"
+    mention: str | None = None  # `@here`, `<!subteam^ID>`: the only way an alert pings
+    priority: Literal["low", "normal", "high"] = "normal"
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,18 @@ def render_alert(
         _read_button(article),
         _context(match, outlets),
     ]
+    if match.mention:
+        blocks.insert(
+            0, {"type": "section", "text": {"type": "mrkdwn", "text": _ping(match.mention)}}
+        )
     text = f"[{match.rule}] {headline(article, match)} ({outlet}: {title})"
-    return SlackMessage(channel=channel, text=fit_escaped(text, TEXT_LIMIT), blocks=blocks)
+    ping = f"{_ping(match.mention)} " if match.mention else ""
+    return SlackMessage(channel=channel, text=ping + fit_escaped(text, TEXT_LIMIT), blocks=blocks)
+
+
+def _ping(mention: str) -> str:
+    """The rule's own mention, as Slack markup (it is operator text, never article text)."""
+    return {"@here": "<!here>", "@channel": "<!channel>"}.get(mention, mention)
 
 
 def render_followup(
@@ -138,12 +148,13 @@ def _read_button(article: Article) -> dict[str, Any]:
 
 def _context(match: Match, outlets: int) -> dict[str, Any]:
     reported = "1 outlet" if outlets == 1 else f"{outlets} outlets"
+    priority = f" · priority: {match.priority}" if match.priority != "normal" else ""
     return {
         "type": "context",
         "elements": [
             _mrkdwn(
                 f"Rule: *{escape(match.rule)}* · matched: "
-                f"{fit_escaped(', '.join(match.terms), 500)} · reported by {reported}"
+                f"{fit_escaped(', '.join(match.terms), 500)} · reported by {reported}{priority}"
             )
         ],
     }

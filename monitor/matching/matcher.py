@@ -81,6 +81,8 @@ def match_article(
                 sentence=sentence,
                 statement=statement,
                 followups=rule.followups,
+                mention=rule.mention,
+                priority=rule.priority,
             )
         )
     return matches

@@ -57,3 +57,28 @@ def test_truncate_and_fit() -> None:
     assert truncate("short", 10) == "short"
     assert len(fit_escaped("<" * 50, 20)) <= 20
     assert not fit_escaped("<" * 50, 20).endswith("&l")
+
+
+def test_only_the_rules_mention_pings() -> None:
+    article = Article(
+        source="https://n.example/a",
+        title="<!channel> NATO",
+        paragraphs=("x",),
+        published=None,
+        author=None,
+        sitename=None,
+        language=None,
+    )
+    match = Match(
+        rule="r",
+        channel=None,
+        terms=("title:nato",),
+        sentence="<!here> x",
+        mention="@here",
+        priority="high",
+    )
+    message = render_alert(article, match, outlet="Outlet", channel="#c")
+    raw = json.dumps(message.blocks)
+    assert message.text.startswith("<!here> ")
+    assert raw.count("<!here>") == 1 and "<!channel>" not in raw  # the rule's, not the article's
+    assert "priority: high" in raw
