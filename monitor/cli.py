@@ -21,7 +21,7 @@ from monitor.config import Config, FetchConfig, config_path, load_config, slack_
 from monitor.errors import MonitorError
 from monitor.extraction import extract_article
 from monitor.fetching import HttpClient
-from monitor.records import Article
+from monitor.records import Article, Match
 
 log = logging.getLogger("monitor")
 
@@ -230,6 +230,98 @@ def statements(sources: tuple[str, ...], jsonl: bool, speakers_file: str | None)
                 click.echo(f"{found.speaker}{role}, {found.kind}{when}: “{found.quote}”")
     if failed:
         sys.exit(1)
+
+
+@main.group()
+def rules() -> None:
+    """Check watch rules, and see what they would have alerted on."""
+
+
+@rules.command("check")
+@click.argument("paths", nargs=-1, metavar="[PATH...]")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml (for its rules path).")
+def rules_check(paths: tuple[str, ...], config_file: str | None) -> None:
+    """Validate rule files: every error with file, line, column and a hint; exit 1 if any.
+
+    Example: monitor rules check rules/
+    """
+    from monitor.matching.library import check_rules
+
+    targets = [Path(p) for p in paths] or load_config(config_path(config_file)).rule_paths
+    errors, rule_count, file_count = check_rules(targets)
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        sys.exit(1)
+    click.echo(f"{rule_count} rules in {file_count} files: OK")
+
+
+@rules.command("test")
+@click.argument("rule_file", metavar="RULE_FILE")
+@click.option("--since", default="7d", show_default=True, help="How far back in stored articles.")
+@click.option(
+    "--article",
+    "article_source",
+    metavar="PATH_OR_URL",
+    help="Test one article (a file or URL) instead of the stored ones.",
+)
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml (for the database).")
+def rules_test(
+    rule_file: str, since: str, article_source: str | None, config_file: str | None
+) -> None:
+    """Show what RULE_FILE would have alerted on, without alerting.
+
+    Example: monitor rules test rules/ukraine-nato.yaml --since 30d
+    """
+    from monitor.clock import utcnow
+    from monitor.durations import parse_duration
+    from monitor.matching.backtest import backtest, count_stored, stored_articles
+    from monitor.matching.library import RuleLibrary
+    from monitor.matching.rules import shipped_rules_dir
+    from monitor.statements import load_speakers
+
+    ruleset = RuleLibrary.load([Path(rule_file)]).ruleset
+    speakers = load_speakers(shipped_rules_dir() / "speakers.yaml")
+    if article_source:
+        result = asyncio.run(_extract_all((article_source,)))[0]
+        if isinstance(result, MonitorError):
+            raise result
+        found = backtest(ruleset, iter([(result, None)]), speakers)
+        _print_backtest(found, total=1)
+        return
+    try:
+        window = parse_duration(since)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--since") from None
+    from monitor.storage import open_database
+
+    db = open_database(load_config(config_path(config_file)).database)
+    start = utcnow() - window
+    _print_backtest(
+        backtest(ruleset, stored_articles(db, start), speakers), total=count_stored(db, start)
+    )
+
+
+def _print_backtest(found: Iterator[tuple[Article, list[Match]]], total: int) -> None:
+    from monitor.matching.backtest import highlight
+
+    color = sys.stdout.isatty()
+    hits = 0
+    with click.progressbar(
+        found, length=total, label="articles", file=sys.stderr, show_pos=True
+    ) as bar:
+        for article, matches in bar:
+            for match in matches:
+                hits += 1
+                who = f"{match.statement.speaker}: " if match.statement else ""
+                click.echo(
+                    f"\n[{match.rule}] {article.title or article.source}\n"
+                    f"  {article.sitename or ''} {to_iso(article.published) or ''} "
+                    f"{article.source}\n"
+                    f"  {who}{highlight(match.sentence, match.terms, color)}\n"
+                    f"  matched: {', '.join(match.terms)}"
+                )
+    click.echo(f"\n{hits} alerts would have been sent for {total} articles.")
 
 
 @main.command()

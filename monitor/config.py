@@ -60,6 +60,7 @@ class StatementsConfig(_Strict):
 
 class SlackConfig(_Strict):
     channel: str = "#news-alerts"
+    ops_channel: str | None = None  # where broken rule edits and such are reported
     api_url: str = "https://slack.com/api/"
     token_file: Path | None = None
 

@@ -22,11 +22,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.alerts import Sender, deliver_pending
 from monitor.clock import utcnow
 from monitor.config import Config
+from monitor.errors import DeliveryError
 from monitor.extraction import load_boilerplate
 from monitor.fetching import HttpClient
-from monitor.matching import RuleSet, load_rules
+from monitor.matching.library import RuleLibrary
 from monitor.matching.rules import shipped_rules_dir
 from monitor.pipeline import Pipeline
+from monitor.records import PendingAlert
 from monitor.statements import load_speakers
 from monitor.storage import feeds as feed_store
 from monitor.storage import open_database
@@ -64,7 +66,7 @@ async def open_pipeline(
     config: Config, now: Callable[[], datetime] = utcnow
 ) -> AsyncIterator[Pipeline]:
     """Validate rules and patterns, open the database and HTTP client, sync the feeds."""
-    rules = RuleSet(load_rules(config.rule_paths))
+    library = RuleLibrary.load(config.rule_paths)
     boilerplate = load_boilerplate(config.extraction.boilerplate)
     speakers = load_speakers(speakers_path(config))
     db = open_database(config.database)
@@ -75,7 +77,8 @@ async def open_pipeline(
                 db=db,
                 http=http,
                 config=config,
-                rules=rules,
+                rules=library.ruleset,
+                library=library,
                 boilerplate=boilerplate,
                 speakers=speakers,
                 now=now,
@@ -111,14 +114,48 @@ class Daemon:
         self._busy = asyncio.Lock()
         self._stop = asyncio.Event()
         self._running: asyncio.Task[None] | None = None
+        self._ops_tasks: set[asyncio.Task[None]] = set()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def reload_rules(self) -> None:
+        """Pick up edited rule files; a broken edit is reported, its last good version runs."""
+        report = self._pipeline.reload_rules()
+        for error in report.errors:
+            log.error("rule file not loaded: %s", error)
+        if report.errors:
+            self._tell_ops("Rule files not loaded:\n" + "\n".join(report.errors))
+        if report.changed:
+            log.info("rules reloaded: %d rules", len(self._pipeline.rules))
+
+    def _tell_ops(self, text: str) -> None:
+        """Best effort to the ops channel, if configured (the log has it in any case)."""
+        channel = self._pipeline.config.slack.ops_channel
+        if channel is None:
+            return
+        note = PendingAlert(
+            id=0,
+            channel=channel,
+            text=text[:3000],
+            attempts=0,
+            blocks=[{"type": "section", "text": {"type": "plain_text", "text": text[:2900]}}],
+        )
+        task = asyncio.get_running_loop().create_task(self._send_ops(note))
+        self._ops_tasks.add(task)
+        task.add_done_callback(self._ops_tasks.discard)
+
+    async def _send_ops(self, note: PendingAlert) -> None:
+        try:
+            await self._sender.send(note)
+        except DeliveryError as e:
+            log.warning("could not tell the ops channel %s: %s", note.channel, e)
 
     async def tick(self) -> None:
         if self._stop.is_set():
             return
         async with self._busy:
+            self.reload_rules()
             p = self._pipeline
             due = feed_store.claim_due_feeds(p.db, p.now(), lambda: random.uniform(-JITTER, JITTER))
             if due:
@@ -140,6 +177,7 @@ class Daemon:
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, self.reload_rules)
         scheduler = AsyncIOScheduler(event_loop=loop)
         scheduler.add_job(
             self._guarded_tick,

@@ -26,6 +26,7 @@ from monitor.feeds import parse_feed
 from monitor.fetching import HttpClient
 from monitor.matching import RuleSet, match_article
 from monitor.matching.keywords import sentences
+from monitor.matching.library import ReloadReport, RuleLibrary
 from monitor.records import Article, Match, SlackMessage, Statement, StoredEntry, StoredFeed
 from monitor.statements import SpeakerList, extract_statements
 from monitor.statements.fingerprint import new_quotes
@@ -54,9 +55,19 @@ class Pipeline:
     http: HttpClient
     config: Config
     rules: RuleSet
+    library: RuleLibrary | None
     boilerplate: Boilerplate
     speakers: SpeakerList
     now: Callable[[], datetime]
+
+    def reload_rules(self) -> ReloadReport:
+        """Re-read changed rule files; the pipeline switches to the new rule set at once."""
+        if self.library is None:
+            return ReloadReport(changed=False)
+        report = self.library.reload()
+        if report.changed:
+            self.rules = self.library.ruleset
+        return report
 
     async def poll_feeds(self, feeds: Sequence[StoredFeed]) -> list[PollOutcome]:
         return await _bounded(self.config.fetch.concurrency, [self.poll_feed(f) for f in feeds])

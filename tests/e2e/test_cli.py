@@ -136,3 +136,38 @@ def test_statements_jsonl(tmp_path: Path) -> None:
     assert {"source", "speaker", "role", "quote", "kind", "sentence"} <= set(records[0])
     kirby = [r for r in records if r["quote"] == "First they gotta win this war"]
     assert kirby and kirby[0]["speaker"] == "John Kirby" and kirby[0]["kind"] == "direct"
+
+
+def test_rules_check_reports_every_error_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("rules:\n  - name: a\n    query: NATO AND\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(
+        "rules:\n  - name: b\n    query: title:(NATO\n    chanel: '#x'\n", encoding="utf-8"
+    )
+    result = monitor("rules", "check", str(tmp_path))
+    assert result.returncode == 1
+    assert (
+        f"{tmp_path / 'a.yaml'}:3:20: rules.0.query: the query ends where a term" in result.stderr
+    )
+    assert f"{tmp_path / 'b.yaml'}:4: rules.0.chanel: unknown key" in result.stderr
+    ok = monitor("rules", "check", str(Path(__file__).parents[2] / "rules"))
+    assert ok.returncode == 0 and "1 rules in 1 files: OK" in ok.stdout
+
+
+def test_rules_test_over_stored_articles_and_one_article(
+    tmp_path: Path, news_site: NewsSite
+) -> None:
+    path = write_config(tmp_path, [{"url": news_site.feed_url("news")}])
+    monitor("run", "--once", "--config", str(path))
+    rule = tmp_path / "kirby.yaml"
+    rule.write_text(
+        "rules:\n  - name: Kirby\n    query: speaker:Kirby AND quote:war\n", encoding="utf-8"
+    )
+    stored = monitor("rules", "test", str(rule), "--since", "1d", "--config", str(path))
+    assert stored.returncode == 0, stored.stderr
+    assert stored.stdout.count("[Kirby]") == 3  # 001, 002, 003 quote Kirby on the war
+    assert "**war**" in stored.stdout  # highlighted (no terminal: with **)
+    assert "3 alerts would have been sent for 5 articles." in stored.stdout
+    page = tmp_path / "page.html"
+    page.write_bytes(sample_pages()["004_7e5b31455ce93c52.html"])
+    one = monitor("rules", "test", str(rule), "--article", str(page))
+    assert one.returncode == 0 and "0 alerts would have been sent for 1 articles." in one.stdout

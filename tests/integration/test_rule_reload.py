@@ -1,0 +1,83 @@
+"""Hot reload: a broken edit keeps the last good rules running and is reported; a removed
+file stops matching; the ops channel hears about it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import pytest
+
+from monitor.alerts import SlackSender
+from monitor.config import load_config
+from monitor.daemon import Daemon, open_pipeline
+from tests.conftest import write_config
+from tests.servers import FakeSlack, NewsSite
+
+GOOD = "rules:\n  - name: NATO watch\n    query: Ukraine AND NATO\n"
+BROKEN = "rules:\n  - name: NATO watch\n    query: Ukraine AND (NATO\n"
+
+
+def _bump(path: Path, text: str) -> None:
+    """Write and move the mtime on, so the change is seen even within one clock tick."""
+    path.write_text(text, encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+async def test_broken_edit_keeps_the_old_rule_and_removal_stops_it(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    rule_file = rules_dir / "nato.yaml"
+    _bump(rule_file, GOOD)
+    names = sorted(news_site.pages)
+    news_site.feeds["news"].items = names[:1]
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news"), "interval": "1s"}],
+        slack_api_url=fake_slack.api_url,
+    )
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules_dir)).replace(
+            "slack:\n", "slack:\n  ops_channel: '#ops'\n"
+        ),
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    sender = SlackSender(fake_slack.token, fake_slack.api_url)
+    clock = {"now": 0}
+
+    from datetime import UTC, datetime, timedelta
+
+    def now() -> datetime:
+        return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=clock["now"])
+
+    async with open_pipeline(config, now) as pipeline:
+        daemon = Daemon(pipeline, sender)
+        await daemon.tick()
+        assert len(fake_slack.posts) == 1
+
+        _bump(rule_file, BROKEN)
+        news_site.feeds["news"].items = names[:2]
+        clock["now"] += 10
+        with caplog.at_level(logging.ERROR):
+            await daemon.tick()
+        await asyncio.sleep(0.2)  # the ops message is sent in the background
+        assert "nato.yaml:3:24: rules.0.query: '(' is never closed" in caplog.text
+        assert "keeps running" in caplog.text
+        article_posts = [p for p in fake_slack.posts if p["channel"] == "#news-alerts"]
+        ops_posts = [p for p in fake_slack.posts if p["channel"] == "#ops"]
+        assert len(article_posts) == 2  # the old rule still matched the new article
+        assert ops_posts and "never closed" in ops_posts[0]["text"]
+
+        rule_file.unlink()
+        news_site.feeds["news"].items = names[:3]
+        clock["now"] += 10
+        await daemon.tick()
+        assert len(pipeline.rules) == 0
+        assert len([p for p in fake_slack.posts if p["channel"] == "#news-alerts"]) == 2
