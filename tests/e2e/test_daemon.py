@@ -58,3 +58,43 @@ def test_daemon_delivers_then_stops_cleanly(
     (sent,) = db.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()
     assert sent == 5
     assert next_poll > db.execute("SELECT max(first_seen_at) FROM entries").fetchone()[0]
+
+
+def test_sighup_reloads_rules_and_a_broken_edit_is_reported(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    rule_file = rules_dir / "nato.yaml"
+    rule_file.write_text("rules:\n  - name: NATO\n    query: Ukraine AND NATO\n", encoding="utf-8")
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news"), "interval": "1h"}],
+        slack_api_url=fake_slack.api_url,
+    )
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules_dir)), encoding="utf-8"
+    )
+    env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
+    env.pop("MONITOR_CONFIG", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for(lambda: len(fake_slack.posts) == 5), "daemon did not deliver"
+        rule_file.write_text("rules:\n  - name: NATO\n    query: NATO AND\n", encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert proc.poll() is None  # still running
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "rule file not loaded" in stderr and "the query ends where a term" in stderr
+    assert "keeps running" in stderr
