@@ -5,7 +5,7 @@ term, such as `NOT x`) are then evaluated, regexes last."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import ahocorasick
@@ -15,6 +15,7 @@ from monitor.matching.evaluate import (
     Evaluation,
     Positions,
     TermFinder,
+    cheap_first,
     evaluate,
     window_starts,
 )
@@ -29,15 +30,44 @@ def _keys(term: Term) -> list[Key]:
     return [(term.words, term.prefix)]
 
 
-def needs_a_term(node: Node) -> bool:
-    """False when the query can match an article in which none of its words occur."""
-    if isinstance(node, Term | Near):
-        return True
+def trigger_keys(node: Node) -> frozenset[Key] | None:
+    """Keys of which at least one must occur for the query to hold, as few as possible.
+
+    Only those keys put the rule on the candidate list, so an article wakes up only the rules
+    whose most selective required part it contains. None: the query can hold without any of
+    its words (`NOT x`, a regex), so the rule is always a candidate.
+    """
+    if isinstance(node, Term):
+        keys = _keys(node)
+        return frozenset([max(keys, key=lambda k: len(" ".join(k[0])))])
     if isinstance(node, Regex | Not):
-        return False
+        return None
+    if isinstance(node, Near):
+        sides = [k for k in (trigger_keys(node.left), trigger_keys(node.right)) if k is not None]
+        return min(sides, key=_cost) if sides else None
+    parts = [trigger_keys(child) for child in node.children]
     if isinstance(node, And):
-        return any(needs_a_term(c) for c in node.children)
-    return all(needs_a_term(c) for c in node.children)
+        required = [p for p in parts if p is not None]
+        return min(required, key=_cost) if required else None
+    if any(p is None for p in parts):
+        return None
+    return frozenset().union(*[p for p in parts if p is not None])
+
+
+def _cost(keys: frozenset[Key]) -> float:
+    """Fewer keys, and longer (rarer) ones, wake fewer rules."""
+    return sum(1 / (1 + len(" ".join(words))) + (0.5 if prefix else 0) for words, prefix in keys)
+
+
+@dataclass(frozen=True)
+class _Context:
+    hits: Mapping[int, Mapping[str, list[int]]]
+    document: Document
+    find: TermFinder
+
+
+Test = Callable[[_Context], bool]
+_NONE: Mapping[str, list[int]] = {}
 
 
 @dataclass
@@ -55,13 +85,34 @@ class CompiledRules:
         self._automaton = ahocorasick.Automaton()
         self._key_ids: dict[Key, int] = {}
         self._triggers: dict[int, set[int]] = defaultdict(set)
-        self._always = [i for i, q in enumerate(self.queries) if not needs_a_term(q)]
+        self._always: list[int] = []
         for index, query in enumerate(self.queries):
             for term in literal_terms(query):
                 for key in _keys(term):
-                    self._triggers[self._key_id(key)].add(index)
+                    self._key_id(key)
+            keys = trigger_keys(query)
+            if keys is None:
+                self._always.append(index)
+            for key in keys or ():
+                self._triggers[self._key_id(key)].add(index)
+        self._tests = [self._test(query) for query in self.queries]
         if self._key_ids:
             self._automaton.make_automaton()
+
+    def _test(self, node: Node) -> Test:
+        """The query as nested closures over the scan: a fast yes/no, no explanation."""
+        if isinstance(node, Term) and node.slop is None:
+            key_id, fields = self._key_id((node.words, node.prefix)), node.fields
+            return lambda c: any(f in c.hits.get(key_id, _NONE) for f in fields)
+        if isinstance(node, Term | Near | Regex):
+            return lambda c: evaluate(node, c.document, c.find).matched
+        if isinstance(node, Not):
+            inner = self._test(node.child)
+            return lambda c: not inner(c)
+        tests = [self._test(child) for child in cheap_first(node.children)]
+        if isinstance(node, And):
+            return lambda c: all(t(c) for t in tests)
+        return lambda c: any(t(c) for t in tests)
 
     def _key_id(self, key: Key) -> int:
         if key not in self._key_ids:
@@ -87,22 +138,29 @@ class CompiledRules:
         return _Scan(hits)
 
     def match(self, texts: Mapping[str, str]) -> list[tuple[int, Evaluation]]:
-        """(query index, evaluation) for every query that holds, in query order."""
+        """(query index, evaluation) for every query that holds, in query order.
+
+        Candidates (rules with a term in the article) get the fast yes/no test; only the
+        rules that hold are evaluated again to say which terms and fields hit.
+        """
         document = Document.of(texts)
         scan = self._scan(document)
         candidates = set(self._always)
         for key_id in scan.hits:
             candidates |= self._triggers[key_id]
-        find = self._finder(scan)
+        context = _Context(scan.hits, document, self._finder(scan))
         results = []
         for index in sorted(candidates):
-            outcome = evaluate(self.queries[index], document, find)
-            if outcome.matched:
-                results.append((index, outcome))
+            if self._tests[index](context):
+                results.append((index, evaluate(self.queries[index], document, context.find)))
         return results
 
     def _finder(self, scan: _Scan) -> TermFinder:
+        cache: dict[Term, Positions] = {}
+
         def find(term: Term) -> Positions:
+            if term in cache:
+                return cache[term]
             found: Positions = {}
             for name in term.fields:
                 if term.slop is None:
@@ -112,6 +170,7 @@ class CompiledRules:
                     spots = window_starts(where, term.slop)
                 if spots:
                     found[name] = sorted(set(spots))
+            cache[term] = found
             return found
 
         return find

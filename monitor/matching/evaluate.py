@@ -107,7 +107,7 @@ def evaluate(node: Node, document: Document, find: TermFinder) -> Evaluation:
     return _and(node, document, find) if isinstance(node, And) else _or(node, document, find)
 
 
-def _cheap_first(children: Sequence[Node]) -> list[Node]:
+def cheap_first(children: Sequence[Node]) -> list[Node]:
     """Regexes last: they run only when the cheap terms around them allow a match."""
     return sorted(children, key=has_regex)
 
@@ -126,7 +126,7 @@ def has_regex(node: Node) -> bool:
 
 def _and(node: And, document: Document, find: TermFinder) -> Evaluation:
     hits: set[str] = set()
-    for child in _cheap_first(node.children):
+    for child in cheap_first(node.children):
         result = evaluate(child, document, find)
         if not result.matched:
             return Evaluation(False)
@@ -137,7 +137,7 @@ def _and(node: And, document: Document, find: TermFinder) -> Evaluation:
 def _or(node: Or, document: Document, find: TermFinder) -> Evaluation:
     hits: set[str] = set()
     matched = False
-    for child in _cheap_first(node.children):
+    for child in cheap_first(node.children):
         if matched and has_regex(child):
             break  # already true: no need to run a regex for it
         result = evaluate(child, document, find)

@@ -86,3 +86,30 @@ def test_statements_benchmark_runs_small(tmp_path: Path) -> None:
     assert figures["speed"]["articles"] == 30 and figures["speed"]["median_ms"] > 0
     assert figures["memory"]["stored_statements"] == 500 and figures["memory"]["index_bytes"] > 0
     assert "precision" in result.stdout and "median" in result.stdout
+
+
+def test_matching_benchmark_runs_small(tmp_path: Path) -> None:
+    script = SCRIPT.parent / "matching.py"
+    out = tmp_path / "matching.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--articles",
+            "20",
+            "--rules",
+            "50",
+            "--baseline-articles",
+            "5",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())["50"]
+    assert figures["articles"] == 20 and figures["naive_articles"] == 5
+    assert figures["median_ms"] > 0 and figures["ratio"] > 0
+    assert figures["compiled_memory_bytes"] > 0
