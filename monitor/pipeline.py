@@ -33,6 +33,7 @@ from monitor.statements.fingerprint import new_quotes
 from monitor.statements.occasion import speaker_occasions
 from monitor.storage import entries as entry_store
 from monitor.storage import feeds as feed_store
+from monitor.storage import outbox as outbox_store
 from monitor.storage import stories as story_store
 from monitor.storage.schema import transaction
 from monitor.storage.stories import StoryAssignment
@@ -178,6 +179,7 @@ class Pipeline:
             queued = 0
             for match in matches:
                 parent, message = self._message(conn, article, entry, match, story, statements)
+                held = parent is None and over_throttle(conn, match, now)
                 alert_id = entry_store.insert_alert(
                     conn,
                     article_id,
@@ -186,6 +188,7 @@ class Pipeline:
                     now,
                     story_id=story.story_id,
                     parent_id=parent,
+                    held=held,
                 )
                 queued += alert_id is not None
             entry_store.finish_entry(conn, entry.id)
@@ -215,6 +218,13 @@ class Pipeline:
         return parent, render_followup(
             article, match, outlet=outlet, channel=channel, new_quotes=quotes
         )
+
+
+def over_throttle(conn: sqlite3.Connection, match: Match, now: datetime) -> bool:
+    """The rule already sent its `throttle` alerts this hour: this one waits for the digest."""
+    if match.throttle is None:
+        return False
+    return outbox_store.alerts_in_last_hour(conn, match.rule, now) >= match.throttle
 
 
 async def _bounded(limit: int, coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:

@@ -76,6 +76,7 @@ class Match:
     followups: Literal["thread", "ignore"] = "thread"
     mention: str | None = None  # `@here`, `<!subteam^ID>`: the only way an alert pings
     priority: Literal["low", "normal", "high"] = "normal"
+    throttle: int | None = None  # max top-level alerts per hour; the rest go in a digest
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import sqlite_utils
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from monitor.alerts.render import render_digest
 from monitor.errors import DeliveryError
 from monitor.records import PendingAlert
 from monitor.storage import outbox
@@ -129,11 +130,39 @@ async def deliver_pending(
     """
     sent = failed = 0
     held_channels: set[str] = set()
+    for (rule, channel), ids in outbox.due_digests(db, now()).items():
+        if await _send_digest(db, sender, now, rule, channel, ids):
+            sent += 1
+        else:
+            failed += 1
+            held_channels.add(channel)
     while True:
         round_sent, round_failed = await _deliver_round(db, sender, now, held_channels)
         sent, failed = sent + round_sent, failed + round_failed
         if round_sent == 0:
             return DeliveryReport(sent=sent, failed=failed)
+
+
+async def _send_digest(
+    db: sqlite_utils.Database,
+    sender: Sender,
+    now: Callable[[], datetime],
+    rule: str,
+    channel: str,
+    ids: list[int],
+) -> bool:
+    """Post one digest for a throttled rule's held alerts; on failure they stay held."""
+    message = render_digest(rule, channel, outbox.digest_items(db, ids))
+    digest = PendingAlert(
+        id=ids[0], channel=channel, text=message.text, blocks=message.blocks, attempts=0
+    )
+    try:
+        ts = await sender.send(digest)
+    except DeliveryError as e:
+        log.warning("digest for rule %s to %s not delivered, will retry: %s", rule, channel, e)
+        return False
+    outbox.mark_digested(db, ids, ts, now())
+    return True
 
 
 async def _deliver_round(

@@ -158,3 +158,28 @@ def _context(match: Match, outlets: int) -> dict[str, Any]:
             )
         ],
     }
+
+
+MAX_BLOCKS = 50
+
+
+def render_digest(rule: str, channel: str, items: Sequence[tuple[str, str | None]]) -> SlackMessage:
+    """One message for the alerts a throttled rule held back this hour.
+
+    `items` are the held alerts' fallback texts (already escaped) and article links.
+    """
+    lines = [f"• {text}" + (f"\n   {escape(link)}" if link else "") for text, link in items]
+    sections: list[str] = []
+    for line in lines:
+        if sections and len(sections[-1]) + len(line) + 1 <= SECTION_LIMIT:
+            sections[-1] += "\n" + line
+        else:
+            sections.append(line[:SECTION_LIMIT])
+    title = f"{rule}: {len(items)} more alerts this hour (digest)"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": fit_escaped(title, HEADER_LIMIT)}}
+    ]
+    blocks += [{"type": "section", "text": _mrkdwn(text)} for text in sections[: MAX_BLOCKS - 2]]
+    if len(sections) > MAX_BLOCKS - 2:
+        blocks.append({"type": "context", "elements": [_mrkdwn("… more in `monitor status`")]})
+    return SlackMessage(channel=channel, text=fit_escaped(title, TEXT_LIMIT), blocks=blocks)

@@ -83,6 +83,7 @@ def match_article(
                 followups=rule.followups,
                 mention=rule.mention,
                 priority=rule.priority,
+                throttle=rule.throttle,
             )
         )
     return matches

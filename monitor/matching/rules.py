@@ -64,6 +64,7 @@ class Rule(BaseModel):
     followups: Literal["thread", "ignore"] = "thread"
     sources: SourceFilter = SourceFilter()
     languages: tuple[str, ...] = ()
+    throttle: int | None = Field(default=None, gt=0)  # alerts per hour; the rest in a digest
     source: str = Field(default="", exclude=True)
     node: Any = Field(default=None, exclude=True)  # the compiled query tree
 

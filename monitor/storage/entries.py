@@ -129,6 +129,7 @@ def insert_alert(
     *,
     story_id: int | None = None,
     parent_id: int | None = None,
+    held: bool = False,
 ) -> int | None:
     """Record a match and, unless `message` is None, its outbox row: in the caller's
     transaction, so the decision to alert and the alert are stored together or not at all."""
@@ -140,13 +141,14 @@ def insert_alert(
     if message is None:
         return None
     cur = conn.execute(
-        """INSERT INTO outbox (match_id, story_id, rule, parent_id, channel, text, blocks,
-                               created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO outbox (match_id, story_id, rule, parent_id, held, channel, text, blocks,
+                               created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             cur.lastrowid,
             story_id,
             match.rule,
             parent_id,
+            int(held),
             message.channel,
             message.text,
             json.dumps(message.blocks),

@@ -110,6 +110,7 @@ CREATE TABLE outbox (
     match_id INTEGER NOT NULL UNIQUE REFERENCES matches (id),
     story_id INTEGER REFERENCES stories (id),
     rule TEXT,
+    held INTEGER NOT NULL DEFAULT 0,  -- over its rule's throttle: waits for the hourly digest
     parent_id INTEGER REFERENCES outbox (id),  -- set for a follow-up: the alert whose thread
     channel TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -137,6 +138,7 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
         "story_id INTEGER REFERENCES stories (id)",
         "rule TEXT",
         "parent_id INTEGER REFERENCES outbox (id)",
+        "held INTEGER NOT NULL DEFAULT 0",
     ):
         conn.execute(f"ALTER TABLE outbox ADD COLUMN {column}")
     conn.execute("CREATE INDEX outbox_story ON outbox (story_id, rule)")

@@ -361,3 +361,38 @@ async def test_same_words_on_another_day_are_a_new_statement(
     await _run(path, fake_slack)
     top, replies = _top_and_replies(fake_slack)
     assert len(top) == 2 and replies == []
+
+
+async def test_throttle_holds_extra_alerts_for_an_hourly_digest(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    shipped = (Path(__file__).parents[2] / "rules" / "ukraine-nato.yaml").read_text("utf-8")
+    rules.write_text(
+        shipped.replace("    followups: thread", "    followups: thread\n    throttle: 2"),
+        encoding="utf-8",
+    )
+    path = write_config(
+        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
+    )
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules)), encoding="utf-8"
+    )
+    config = load_config(path)
+    sender = SlackSender(fake_slack.token, fake_slack.api_url)
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+    await run_once(config, sender, now=lambda: t0)
+    top, _ = _top_and_replies(fake_slack)
+    assert len(top) == 2  # the throttle: 2 per hour
+
+    later = await run_once(config, sender, now=lambda: t0 + timedelta(minutes=61))
+    top, replies = _top_and_replies(fake_slack)
+    digests = [p for p in top if "more alerts this hour (digest)" in p["text"]]
+    assert len(top) == 3 and len(digests) == 1
+    assert "2 more alerts" in digests[0]["text"]
+    assert len(replies) == 1  # story C's second outlet, in its alert's or the digest's thread
+    assert later.alerts_pending == 0
+    db = open_database(tmp_path / "monitor.db")
+    assert db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
