@@ -61,6 +61,7 @@ class StatementsConfig(_Strict):
 class SlackConfig(_Strict):
     channel: str = "#news-alerts"
     ops_channel: str | None = None  # where broken rule edits and such are reported
+    pace: float = Field(default=1.0, ge=0)  # seconds between two messages to one channel
     api_url: str = "https://slack.com/api/"
     token_file: Path | None = None
 

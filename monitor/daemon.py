@@ -19,7 +19,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.alerts import Sender, deliver_pending
+from monitor.alerts import DeliveryPolicy, Sender, SlackSender, deliver_pending
 from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.errors import DeliveryError
@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 5.0
 JITTER = 0.1  # a feed's next poll moves by its interval ± 10%
 SHUTDOWN_GRACE_SECONDS = 30.0
+
+
+def _policy(config: Config, sender: Sender) -> DeliveryPolicy:
+    """Slack is paced (about one message a second per channel); the console is not."""
+    return DeliveryPolicy(pace=config.slack.pace if isinstance(sender, SlackSender) else 0.0)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ async def run_once(
     async with open_pipeline(config, now) as pipeline:
         outcomes = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
         queued = await pipeline.process_pending()
-        delivery = await deliver_pending(pipeline.db, sender, now)
+        delivery = await deliver_pending(pipeline.db, sender, now, _policy(config, sender))
         return RunReport(
             feeds_polled=len(outcomes),
             feeds_failed=sum(o.error is not None for o in outcomes),
@@ -161,7 +166,7 @@ class Daemon:
             if due:
                 await p.poll_feeds(due)
             await p.process_pending()
-            await deliver_pending(p.db, self._sender, p.now)
+            await deliver_pending(p.db, self._sender, p.now, _policy(p.config, self._sender))
 
     async def _guarded_tick(self) -> None:
         self._running = asyncio.current_task()
@@ -203,7 +208,12 @@ class Daemon:
         try:
             async with asyncio.timeout(SHUTDOWN_GRACE_SECONDS):
                 async with self._busy:
-                    await deliver_pending(self._pipeline.db, self._sender, self._pipeline.now)
+                    await deliver_pending(
+                        self._pipeline.db,
+                        self._sender,
+                        self._pipeline.now,
+                        _policy(self._pipeline.config, self._sender),
+                    )
         except TimeoutError:
             log.warning("shutdown grace period over; undelivered alerts stay in the outbox")
             if self._running is not None:

@@ -50,3 +50,23 @@ class StorageError(MonitorError):
 
 class DeliveryError(MonitorError):
     """An alert could not be delivered (the alert stays in the outbox)."""
+
+
+class NotDelivered(DeliveryError):
+    """Slack certainly did not post it (connection refused, an error answer): safe to resend."""
+
+
+class MaybeDelivered(DeliveryError):
+    """Slack may have posted it (timeout, dropped connection, 5xx): look before resending."""
+
+
+class RateLimited(NotDelivered):
+    """429: Slack asks us to wait `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Retrying will not help until an operator acts (channel_not_found, invalid_auth…)."""

@@ -128,6 +128,18 @@ class PendingAlert:
     attempts: int
     parent_id: int | None = None  # a thread reply: the alert it answers
     thread_ts: str | None = None  # that alert's Slack `ts` (None on the console)
+    uncertain: bool = False  # an earlier send may have reached Slack
+    slack_channel: str | None = None  # the channel ID, once Slack has told us
+    created_at: datetime | None = None
+    retry_at: datetime | None = None  # after a failure: not before this time
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """Slack's answer to a post: where the message is, for threads and updates."""
+
+    ts: str | None
+    channel_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def write_config(
         "fetch": {"allow_private_addresses": True, "timeout": "2s", **(fetch or {})},
     }
     if slack_api_url:
-        config["slack"] = {"channel": "#news-alerts", "api_url": slack_api_url}
+        config["slack"] = {"channel": "#news-alerts", "api_url": slack_api_url, "pace": 0}
     path = folder / "monitor.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

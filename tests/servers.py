@@ -161,11 +161,16 @@ class NewsSite:
 
 @dataclass
 class FakeSlack:
-    """The parts of the Slack Web API we use; checks the bearer token, records every post."""
+    """The parts of the Slack Web API monitor uses: chat.postMessage, chat.update,
+    conversations.history and .replies (with message metadata). Checks the bearer token,
+    records everything, and injects faults on request (see `fail_next`)."""
 
     token: str = SLACK_TOKEN
     posts: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # next responses
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)  # next faults, in order
+    latency: float = 0.0
+    channels: dict[str, str] = field(default_factory=dict)  # name -> ID
     server: ServerThread | None = None
 
     @property
@@ -173,29 +178,124 @@ class FakeSlack:
         assert self.server is not None
         return f"{self.server.url}/api/"
 
-    def fail_next(self, count: int, status: int = 200, error: str = "internal_error") -> None:
-        self.failures.extend([(status, {"ok": False, "error": error})] * count)
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 200,
+        error: str = "internal_error",
+        *,
+        retry_after: int | None = None,
+        delay: float = 0.0,
+        post_anyway: bool = False,
+    ) -> None:
+        """The next `count` posts fail: an error answer (HTTP `status`), a 429 with
+        Retry-After, a `delay` before answering (a timeout for the client), and with
+        `post_anyway` the message is posted before the failure (the ambiguous case)."""
+        fault = {
+            "status": status,
+            "error": error,
+            "retry_after": retry_after,
+            "delay": delay,
+            "post_anyway": post_anyway,
+        }
+        self.failures.extend([fault] * count)
+
+    def alert_ids(self) -> list[int]:
+        return [p["metadata"]["event_payload"]["alert_id"] for p in self.posts if p.get("metadata")]
+
+    def _channel_id(self, channel: str) -> str:
+        if channel.startswith(("C", "G")) and not channel.startswith("#"):
+            return channel
+        return self.channels.setdefault(channel, f"C{len(self.channels) + 1:08d}")
+
+    async def _payload(self, request: web.Request) -> dict[str, Any]:
+        if request.method == "GET":
+            return dict(request.query)
+        if request.content_type == "application/json":
+            payload: dict[str, Any] = await request.json()
+            return payload
+        payload = dict(await request.post())
+        for key in ("blocks", "metadata"):
+            if isinstance(payload.get(key), str):
+                payload[key] = json.loads(payload[key])
+        return payload
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.token}"
+
+    def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._channel_id(payload["channel"])
+        ts = f"1700000000.{len(self.posts) + 1:06d}"
+        self.posts.append({**payload, "ts": ts, "channel_id": channel_id})
+        return {"ok": True, "channel": channel_id, "ts": ts}
 
     async def _post_message(self, request: web.Request) -> web.Response:
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        if not self._authorised(request):
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if self.failures:
-            status, payload = self.failures.pop(0)
-            return web.json_response(payload, status=status)
-        if request.content_type == "application/json":
-            payload = await request.json()
-        else:
-            payload = dict(await request.post())
-            if isinstance(payload.get("blocks"), str):
-                payload["blocks"] = json.loads(payload["blocks"])
+        payload = await self._payload(request)
         if not payload.get("channel"):
             return web.json_response({"ok": False, "error": "channel_not_found"})
-        self.posts.append(payload)
-        ts = f"1700000000.{len(self.posts):06d}"
-        return web.json_response({"ok": True, "channel": payload["channel"], "ts": ts})
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        if self.failures:
+            fault = self.failures.pop(0)
+            if fault["post_anyway"]:
+                self._post(payload)
+            if fault["delay"]:
+                await asyncio.sleep(fault["delay"])
+            headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] else {}
+            status = 429 if fault["retry_after"] else fault["status"]
+            error = "ratelimited" if fault["retry_after"] else fault["error"]
+            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
+        return web.json_response(self._post(payload))
+
+    async def _update(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        payload = await self._payload(request)
+        self.updates.append(payload)
+        return web.json_response({"ok": True, "channel": payload["channel"], "ts": payload["ts"]})
+
+    def _messages(self, channel_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "ts": p["ts"],
+                "text": p["text"],
+                "metadata": p.get("metadata"),
+                "thread_ts": p.get("thread_ts"),
+            }
+            for p in self.posts
+            if p["channel_id"] == channel_id
+        ]
+
+    async def _history(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        query = await self._payload(request)
+        oldest = float(query.get("oldest") or 0)
+        messages = [
+            m
+            for m in self._messages(query["channel"])
+            if not m["thread_ts"] and float(m["ts"]) >= oldest
+        ]
+        return web.json_response({"ok": True, "messages": messages[::-1]})
+
+    async def _replies(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        query = await self._payload(request)
+        messages = [
+            m
+            for m in self._messages(query["channel"])
+            if m["ts"] == query["ts"] or m["thread_ts"] == query["ts"]
+        ]
+        return web.json_response({"ok": True, "messages": messages})
 
     def start(self) -> FakeSlack:
         app = web.Application()
         app.router.add_post("/api/chat.postMessage", self._post_message)
+        app.router.add_post("/api/chat.update", self._update)
+        app.router.add_route("*", "/api/conversations.history", self._history)
+        app.router.add_route("*", "/api/conversations.replies", self._replies)
         self.server = ServerThread(app).start()
         return self

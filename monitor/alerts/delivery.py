@@ -1,117 +1,47 @@
-"""Delivery: send pending outbox rows to Slack (or the console), record `ts`, never drop one.
+"""Delivery: the outbox worker. Sends pending rows in order per channel, records Slack's `ts`,
+and never drops or doubles an alert.
 
-A failed send leaves the row pending with its error; the next round retries it. A failure
-on one channel holds back that channel's later alerts (order per channel is kept) while the
-other channels keep flowing.
+- Before a send the row is marked `uncertain`; if the process dies before Slack answers, the
+  restart looks for the alert's id (message metadata) in the channel before resending.
+- Rate limits wait for Retry-After; other failures back off exponentially with jitter; a
+  failure holds back that channel's later alerts (order per channel) while others flow.
+- Permanent errors (channel_not_found, invalid_auth…) mark the alert failed, logged once,
+  until `monitor alerts retry`.
+- At most one message per `pace` seconds per channel.
 """
 
 from __future__ import annotations
 
-import html
+import asyncio
 import logging
+import random
 import re
-import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol, TextIO
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-import aiohttp
 import sqlite_utils
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from monitor.alerts.render import render_digest
-from monitor.errors import DeliveryError
-from monitor.records import PendingAlert
+from monitor.alerts.senders import Sender
+from monitor.errors import (
+    DeliveryError,
+    NotDelivered,
+    PermanentDeliveryError,
+    RateLimited,
+)
+from monitor.records import Delivered, PendingAlert
 from monitor.storage import outbox
 
 log = logging.getLogger(__name__)
-_BOLD = re.compile(r"\*([^*\n]+)\*")
+_OUTLETS = re.compile(r"reported by \d+ outlets?")
 
 
-class Sender(Protocol):
-    async def send(self, alert: PendingAlert) -> str | None:
-        """Deliver one alert; return Slack's message `ts` (None for the console)."""
-
-
-class SlackSender:
-    """chat.postMessage through slack-sdk's AsyncWebClient.
-
-    The client's own retry handlers are switched off on purpose: its connection-error handler
-    re-sends requests Slack may already have received (a duplicate post). The outbox retries.
-    """
-
-    def __init__(self, token: str, base_url: str, timeout: float = 30) -> None:
-        if not base_url.endswith("/"):
-            base_url += "/"
-        self._client = AsyncWebClient(
-            token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[]
-        )
-
-    async def send(self, alert: PendingAlert) -> str | None:
-        try:
-            response = await self._client.chat_postMessage(
-                channel=alert.channel,
-                text=alert.text,
-                blocks=alert.blocks,
-                thread_ts=alert.thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as e:
-            raise DeliveryError(f"Slack refused the message: {e.response.get('error')}") from e
-        except (aiohttp.ClientError, TimeoutError) as e:
-            raise DeliveryError(f"cannot reach Slack: {type(e).__name__}: {e}") from e
-        ts: str | None = response.get("ts")
-        return ts
-
-
-class ConsoleSender:
-    """The embedded default without a Slack token: alerts are printed, readable as text."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
-
-    async def send(self, alert: PendingAlert) -> str | None:
-        stream = self._stream or sys.stdout
-        stream.write(console_text(alert) + "\n")
-        stream.flush()
-        return None
-
-
-def console_text(alert: PendingAlert) -> str:
-    """A plain-text rendering of a Slack message's blocks for the terminal."""
-    if alert.parent_id is not None:
-        lines = [f"  ↳ in the thread of alert #{alert.parent_id}"]
-        lines += [f"  {line}" for block in alert.blocks for line in _block_lines(block)]
-    else:
-        lines = [f"━━━ ALERT #{alert.id} → {alert.channel} " + "━" * 40]
-        lines += [line for block in alert.blocks for line in _block_lines(block)]
-    return "\n".join(html.unescape(_BOLD.sub(r"\1", line)) for line in lines) + "\n"
-
-
-def _block_lines(block: dict[str, Any]) -> list[str]:
-    kind = block.get("type")
-    if kind == "header":
-        return [block["text"]["text"].upper()]
-    if kind == "section":
-        return [_plain_dates(block["text"]["text"])]
-    if kind == "context":
-        return [_plain_dates(e.get("text", "")) for e in block["elements"]]
-    if kind == "actions":
-        return [f"{e['text']['text']}: {e['url']}" for e in block["elements"] if "url" in e]
-    return []
-
-
-def _plain_dates(text: str) -> str:
-    """`<!date^…|fallback>` -> fallback (what Slack shows where it cannot format)."""
-    while "<!date^" in text:
-        start = text.index("<!date^")
-        end = text.index(">", start)
-        fallback = text[start:end].split("|", 1)[-1]
-        text = text[:start] + fallback + text[end + 1 :]
-    return text
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    pace: float = 1.0  # seconds between two messages to one channel
+    backoff_base: float = 5.0  # first retry after about this many seconds, doubling
+    backoff_cap: float = 900.0
 
 
 @dataclass(frozen=True)
@@ -120,69 +50,163 @@ class DeliveryReport:
     failed: int
 
 
+@dataclass
+class _Round:
+    held_channels: set[str] = field(default_factory=set)
+    last_post: dict[str, float] = field(default_factory=dict)
+    sent: int = 0
+    failed: int = 0
+
+
 async def deliver_pending(
-    db: sqlite_utils.Database, sender: Sender, now: Callable[[], datetime]
+    db: sqlite_utils.Database,
+    sender: Sender,
+    now: Callable[[], datetime],
+    policy: DeliveryPolicy | None = None,
+    *,
+    jitter: Callable[[], float] = random.random,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> DeliveryReport:
-    """Send every pending alert in order; a failure leaves it pending for the next round.
-
-    Thread replies become sendable once their alert is sent, so rounds repeat while they
-    make progress.
-    """
-    sent = failed = 0
-    held_channels: set[str] = set()
-    for (rule, channel), ids in outbox.due_digests(db, now()).items():
-        if await _send_digest(db, sender, now, rule, channel, ids):
-            sent += 1
-        else:
-            failed += 1
-            held_channels.add(channel)
-    while True:
-        round_sent, round_failed = await _deliver_round(db, sender, now, held_channels)
-        sent, failed = sent + round_sent, failed + round_failed
-        if round_sent == 0:
-            return DeliveryReport(sent=sent, failed=failed)
+    """Send every alert that is due, digests first; repeat while thread replies unblock."""
+    worker = _Worker(db, sender, now, policy or DeliveryPolicy(), jitter, sleep)
+    return await worker.run()
 
 
-async def _send_digest(
-    db: sqlite_utils.Database,
-    sender: Sender,
-    now: Callable[[], datetime],
-    rule: str,
-    channel: str,
-    ids: list[int],
-) -> bool:
-    """Post one digest for a throttled rule's held alerts; on failure they stay held."""
-    message = render_digest(rule, channel, outbox.digest_items(db, ids))
-    digest = PendingAlert(
-        id=ids[0], channel=channel, text=message.text, blocks=message.blocks, attempts=0
-    )
-    try:
-        ts = await sender.send(digest)
-    except DeliveryError as e:
-        log.warning("digest for rule %s to %s not delivered, will retry: %s", rule, channel, e)
-        return False
-    outbox.mark_digested(db, ids, ts, now())
-    return True
+@dataclass
+class _Worker:
+    db: sqlite_utils.Database
+    sender: Sender
+    now: Callable[[], datetime]
+    policy: DeliveryPolicy
+    jitter: Callable[[], float]
+    sleep: Callable[[float], Awaitable[None]]
+    state: _Round = field(default_factory=_Round)
 
+    async def run(self) -> DeliveryReport:
+        for (rule, channel), ids in outbox.due_digests(self.db, self.now()).items():
+            await self._digest(rule, channel, ids)
+        while True:
+            before = self.state.sent
+            for alert in outbox.pending_alerts(self.db):
+                if alert.channel in self.state.held_channels:
+                    continue
+                if alert.retry_at is not None and alert.retry_at > self.now():
+                    self.state.held_channels.add(alert.channel)  # later ones wait behind it
+                    continue
+                await self._one(alert)
+            if self.state.sent == before:
+                return DeliveryReport(sent=self.state.sent, failed=self.state.failed)
 
-async def _deliver_round(
-    db: sqlite_utils.Database,
-    sender: Sender,
-    now: Callable[[], datetime],
-    held_channels: set[str],
-) -> tuple[int, int]:
-    sent = failed = 0
-    for alert in outbox.pending_alerts(db):
-        if alert.channel in held_channels:
-            continue
+    async def _one(self, alert: PendingAlert) -> None:
         try:
-            ts = await sender.send(alert)
+            delivered = await self._already_posted(alert)
+            if delivered is None:
+                await self._pace(alert.channel)
+                outbox.mark_sending(self.db, alert.id)
+                delivered = await self.sender.send(alert)
         except DeliveryError as e:
-            outbox.record_attempt_failure(db, alert.id, str(e))
-            log.warning("alert %d to %s not delivered, will retry: %s", alert.id, alert.channel, e)
-            held_channels.add(alert.channel)
-            failed += 1
-            continue
-        outbox.mark_sent(db, alert.id, ts, now())
-        sent += 1
-    return sent, failed
+            self._failed(alert, e)
+            return
+        outbox.mark_sent(self.db, alert.id, delivered, self.now())
+        self.state.sent += 1
+        if alert.parent_id is not None:
+            await self._update_outlet_count(alert.parent_id)
+
+    async def _already_posted(self, alert: PendingAlert) -> Delivered | None:
+        """After an ambiguous failure or a crash mid-send: did Slack post it after all?"""
+        if not alert.uncertain:
+            return None
+        channel_id = alert.slack_channel or outbox.channel_id_for(self.db, alert.channel)
+        found = await self.sender.find(alert, channel_id)
+        if found is not None:
+            log.info("alert %d was already posted (found by its id); not resending", alert.id)
+        return found
+
+    def _failed(self, alert: PendingAlert, error: DeliveryError) -> None:
+        self.state.failed += 1
+        self.state.held_channels.add(alert.channel)
+        if isinstance(error, PermanentDeliveryError):
+            outbox.mark_failed(self.db, alert.id, str(error))
+            log.error(
+                "alert %d to %s failed for good: %s (fix it, then `monitor alerts retry %d`)",
+                alert.id,
+                alert.channel,
+                error,
+                alert.id,
+            )
+            return
+        if isinstance(error, RateLimited):
+            delay = error.retry_after
+        else:
+            delay = min(self.policy.backoff_cap, self.policy.backoff_base * 2**alert.attempts)
+            delay *= 0.8 + 0.4 * self.jitter()
+        certain = isinstance(error, NotDelivered)
+        outbox.record_retry(
+            self.db,
+            alert.id,
+            str(error),
+            self.now() + timedelta(seconds=delay),
+            uncertain=not certain,
+        )
+        log.warning(
+            "alert %d to %s not delivered (%s); retry in %.0fs",
+            alert.id,
+            alert.channel,
+            error,
+            delay,
+        )
+
+    async def _pace(self, channel: str) -> None:
+        loop = asyncio.get_running_loop()
+        last = self.state.last_post.get(channel)
+        if last is not None:
+            wait = self.policy.pace - (loop.time() - last)
+            if wait > 0:
+                await self.sleep(wait)
+        self.state.last_post[channel] = loop.time()
+
+    async def _update_outlet_count(self, parent_id: int) -> None:
+        """The top-level alert shows how many outlets have reported the story so far."""
+        parent = outbox.parent_for_update(self.db, parent_id)
+        if parent is None:
+            return
+        channel_id, ts, blocks, text, outlets = parent
+        if channel_id is None or ts is None:
+            return
+        label = f"reported by {outlets} outlets"
+        updated = [_relabel(block, label) for block in blocks]
+        try:
+            await self.sender.update(channel_id, ts, text, updated)
+        except DeliveryError as e:
+            log.warning("could not update the outlet count of alert %d: %s", parent_id, e)
+
+    async def _digest(self, rule: str, channel: str, ids: list[int]) -> None:
+        message = render_digest(rule, channel, outbox.digest_items(self.db, ids))
+        digest = PendingAlert(
+            id=-ids[0], channel=channel, text=message.text, blocks=message.blocks, attempts=0
+        )
+        try:
+            delivered = await self.sender.send(digest)
+        except DeliveryError as e:
+            log.warning("digest for rule %s to %s not delivered, will retry: %s", rule, channel, e)
+            self.state.failed += 1
+            self.state.held_channels.add(channel)
+            return
+        outbox.mark_digested(self.db, ids, delivered, self.now())
+        self.state.sent += 1
+
+
+def _relabel(block: dict[str, object], label: str) -> dict[str, object]:
+    if block.get("type") != "context":
+        return block
+    elements = block.get("elements")
+    if not isinstance(elements, list):
+        return block
+    return {
+        **block,
+        "elements": [
+            {**e, "text": _OUTLETS.sub(label, str(e.get("text", "")))}
+            for e in elements
+            if isinstance(e, dict)
+        ],
+    }

@@ -9,17 +9,20 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.clock import to_iso
-from monitor.records import PendingAlert
+from monitor.clock import from_iso, to_iso
+from monitor.records import Delivered, PendingAlert
 
 
 def pending_alerts(db: sqlite_utils.Database) -> list[PendingAlert]:
     """Pending alerts in the order their entries arrived (feed order, not completion order).
 
     A thread reply waits until the alert it answers has been sent (it needs its `ts`).
+    `retry_at` says when one that failed may be tried again.
     """
     rows = db.execute(
-        """SELECT o.id, o.channel, o.text, o.blocks, o.attempts, o.parent_id, p.ts
+        """SELECT o.id, o.channel, o.text, o.blocks, o.attempts, o.parent_id, p.ts,
+                  o.uncertain, coalesce(o.slack_channel, p.slack_channel), o.created_at,
+                  o.next_attempt_at
            FROM outbox o
            JOIN matches m ON m.id = o.match_id JOIN articles a ON a.id = m.article_id
            LEFT JOIN outbox p ON p.id = o.parent_id
@@ -36,25 +39,98 @@ def pending_alerts(db: sqlite_utils.Database) -> list[PendingAlert]:
             attempts=r[4],
             parent_id=r[5],
             thread_ts=r[6],
+            uncertain=bool(r[7]),
+            slack_channel=r[8],
+            created_at=from_iso(r[9]),
+            retry_at=from_iso(r[10]),
         )
         for r in rows
     ]
 
 
-def mark_sent(db: sqlite_utils.Database, alert_id: int, ts: str | None, now: datetime) -> None:
+def mark_sending(db: sqlite_utils.Database, alert_id: int) -> None:
+    """Written before the send: if we die before hearing back, the restart looks first."""
+    db.execute("UPDATE outbox SET uncertain = 1 WHERE id = ?", (alert_id,))
+
+
+def mark_sent(
+    db: sqlite_utils.Database, alert_id: int, delivered: Delivered, now: datetime
+) -> None:
     db.execute(
-        "UPDATE outbox SET status = 'sent', ts = ?, sent_at = ?, attempts = attempts + 1, "
-        "last_error = NULL WHERE id = ?",
-        (ts, to_iso(now), alert_id),
+        "UPDATE outbox SET status = 'sent', ts = ?, slack_channel = ?, sent_at = ?, "
+        "attempts = attempts + 1, uncertain = 0, last_error = NULL, next_attempt_at = NULL "
+        "WHERE id = ?",
+        (delivered.ts, delivered.channel_id, to_iso(now), alert_id),
     )
 
 
-def record_attempt_failure(db: sqlite_utils.Database, alert_id: int, error: str) -> None:
-    """The alert stays pending; the next delivery round tries it again."""
+def record_retry(
+    db: sqlite_utils.Database, alert_id: int, error: str, retry_at: datetime, *, uncertain: bool
+) -> None:
+    """The alert stays pending until `retry_at`; `uncertain` if Slack may have posted it."""
     db.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-        (error, alert_id),
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+        "uncertain = ? WHERE id = ?",
+        (error, to_iso(retry_at), int(uncertain), alert_id),
     )
+
+
+def mark_failed(db: sqlite_utils.Database, alert_id: int, reason: str) -> None:
+    """A permanent error: no more retries until `monitor alerts retry`."""
+    db.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, "
+        "uncertain = 0 WHERE id = ?",
+        (reason, alert_id),
+    )
+
+
+def requeue(db: sqlite_utils.Database, alert_ids: list[int] | None) -> int:
+    """Failed alerts back to pending (all of them, or the given ids); returns how many."""
+    where, params = "status = 'failed'", []
+    if alert_ids is not None:
+        where += f" AND id IN ({','.join('?' * len(alert_ids))})"
+        params = list(alert_ids)
+    cur = db.execute(
+        f"UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, "
+        f"last_error = NULL WHERE {where}",
+        params,
+    )
+    return int(cur.rowcount)
+
+
+def channel_id_for(db: sqlite_utils.Database, channel: str) -> str | None:
+    """The ID Slack gave for this channel name in an earlier answer, if any."""
+    row = db.execute(
+        "SELECT slack_channel FROM outbox WHERE channel = ? AND slack_channel IS NOT NULL LIMIT 1",
+        (channel,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def failed_alerts(db: sqlite_utils.Database, limit: int = 20) -> list[tuple[int, str, str]]:
+    """(id, channel, reason) of the newest failed alerts, for `monitor status`."""
+    rows = db.execute(
+        "SELECT id, channel, last_error FROM outbox WHERE status = 'failed' ORDER BY id DESC "
+        "LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def parent_for_update(
+    db: sqlite_utils.Database, parent_id: int
+) -> tuple[str | None, str | None, list[dict[str, Any]], str, int] | None:
+    """(channel ID, ts, blocks, text, outlets) of a sent alert, to show its outlet count."""
+    row = db.execute(
+        """SELECT p.slack_channel, p.ts, p.blocks, p.text,
+                  1 + (SELECT count(*) FROM outbox c WHERE c.parent_id = p.id
+                       AND c.status = 'sent')
+           FROM outbox p WHERE p.id = ? AND p.status = 'sent'""",
+        (parent_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return row[0], row[1], json.loads(row[2]), row[3], int(row[4])
 
 
 def outbox_counts(db: sqlite_utils.Database) -> dict[str, int]:
@@ -105,11 +181,13 @@ def digest_items(db: sqlite_utils.Database, ids: list[int]) -> list[tuple[str, s
     return items
 
 
-def mark_digested(db: sqlite_utils.Database, ids: list[int], ts: str | None, now: datetime) -> None:
+def mark_digested(
+    db: sqlite_utils.Database, ids: list[int], delivered: Delivered, now: datetime
+) -> None:
     """Held alerts went out in a digest; their threads hang off the digest message."""
     marks = ",".join("?" * len(ids))
     db.execute(
-        f"UPDATE outbox SET status = 'sent', ts = ?, sent_at = ?, held = 0, "
+        f"UPDATE outbox SET status = 'sent', ts = ?, slack_channel = ?, sent_at = ?, held = 0, "
         f"last_error = NULL WHERE id IN ({marks})",
-        (ts, to_iso(now), *ids),
+        (delivered.ts, delivered.channel_id, to_iso(now), *ids),
     )

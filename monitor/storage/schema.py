@@ -111,6 +111,9 @@ CREATE TABLE outbox (
     story_id INTEGER REFERENCES stories (id),
     rule TEXT,
     held INTEGER NOT NULL DEFAULT 0,  -- over its rule's throttle: waits for the hourly digest
+    next_attempt_at TEXT,             -- after a failed attempt: not before this time
+    uncertain INTEGER NOT NULL DEFAULT 0,  -- a send may have reached Slack: look before resending
+    slack_channel TEXT,               -- the channel ID Slack answered with
     parent_id INTEGER REFERENCES outbox (id),  -- set for a follow-up: the alert whose thread
     channel TEXT NOT NULL,
     text TEXT NOT NULL,
@@ -139,6 +142,9 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
         "rule TEXT",
         "parent_id INTEGER REFERENCES outbox (id)",
         "held INTEGER NOT NULL DEFAULT 0",
+        "next_attempt_at TEXT",
+        "uncertain INTEGER NOT NULL DEFAULT 0",
+        "slack_channel TEXT",
     ):
         conn.execute(f"ALTER TABLE outbox ADD COLUMN {column}")
     conn.execute("CREATE INDEX outbox_story ON outbox (story_id, rule)")
