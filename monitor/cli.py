@@ -324,6 +324,30 @@ def _print_backtest(found: Iterator[tuple[Article, list[Match]]], total: int) ->
     click.echo(f"\n{hits} alerts would have been sent for {total} articles.")
 
 
+@main.group()
+def alerts() -> None:
+    """Manage the alert outbox."""
+
+
+@alerts.command("retry")
+@click.argument("alert_ids", nargs=-1, type=int, metavar="[ID...]")
+@click.option("--failed", "all_failed", is_flag=True, help="Re-queue every failed alert.")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def alerts_retry(alert_ids: tuple[int, ...], all_failed: bool, config_file: str | None) -> None:
+    """Re-queue failed alerts after fixing their cause (invite the bot, fix the token…).
+
+    Example: monitor alerts retry --failed
+    """
+    from monitor.storage import open_database
+    from monitor.storage.outbox import requeue
+
+    if not alert_ids and not all_failed:
+        raise click.UsageError("name alert IDs (see `monitor status`) or pass --failed")
+    db = open_database(load_config(config_path(config_file)).database)
+    count = requeue(db, None if all_failed else list(alert_ids))
+    click.echo(f"{count} failed alerts re-queued; the daemon (or `monitor run --once`) sends them.")
+
+
 @main.command()
 @click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
 def status(config_file: str | None) -> None:
@@ -333,12 +357,14 @@ def status(config_file: str | None) -> None:
     """
     from monitor.storage import open_database
     from monitor.storage.feeds import feed_status
-    from monitor.storage.outbox import outbox_counts
+    from monitor.storage.outbox import failed_alerts, outbox_counts
 
     config = load_config(config_path(config_file))
     db = open_database(config.database)
     for line in _status_lines(feed_status(db), outbox_counts(db)):
         click.echo(line)
+    for alert_id, channel, reason in failed_alerts(db):
+        click.echo(f"  failed alert #{alert_id} to {channel}: {reason}")
 
 
 def _status_lines(feeds: list[dict[str, object]], counts: dict[str, int]) -> Iterator[str]:

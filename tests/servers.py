@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -225,7 +226,7 @@ class FakeSlack:
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(payload["channel"])
-        ts = f"1700000000.{len(self.posts) + 1:06d}"
+        ts = f"{int(time.time())}.{len(self.posts) + 1:06d}"  # like Slack's: time, unique
         self.posts.append({**payload, "ts": ts, "channel_id": channel_id})
         return {"ok": True, "channel": channel_id, "ts": ts}
 
@@ -280,6 +281,14 @@ class FakeSlack:
         ]
         return web.json_response({"ok": True, "messages": messages[::-1]})
 
+    async def _list(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        channels = [{"id": cid, "name": name.lstrip("#")} for name, cid in self.channels.items()]
+        return web.json_response(
+            {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+        )
+
     async def _replies(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -297,5 +306,6 @@ class FakeSlack:
         app.router.add_post("/api/chat.update", self._update)
         app.router.add_route("*", "/api/conversations.history", self._history)
         app.router.add_route("*", "/api/conversations.replies", self._replies)
+        app.router.add_route("*", "/api/conversations.list", self._list)
         self.server = ServerThread(app).start()
         return self

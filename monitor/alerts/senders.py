@@ -63,6 +63,7 @@ class SlackSender:
         self._client = AsyncWebClient(
             token=token, base_url=base_url, timeout=int(timeout), retry_handlers=[]
         )
+        self._ids: dict[str, str] = {}  # channel name -> ID
 
     async def send(self, alert: PendingAlert) -> Delivered:
         try:
@@ -80,9 +81,10 @@ class SlackSender:
         return Delivered(ts=response.get("ts"), channel_id=response.get("channel"))
 
     async def find(self, alert: PendingAlert, channel_id: str | None) -> Delivered | None:
-        if channel_id is None:
-            return None  # never posted to this channel name before: nothing to look through
         try:
+            channel_id = channel_id or await self._channel_id(alert.channel)
+            if channel_id is None:
+                return None  # no such channel visible to the bot: nothing can be there
             if alert.thread_ts:
                 response = await self._client.conversations_replies(
                     channel=channel_id, ts=alert.thread_ts, include_all_metadata=True, limit=200
@@ -104,6 +106,26 @@ class SlackSender:
             if payload.get("alert_id") == alert.id:
                 return Delivered(ts=message.get("ts"), channel_id=channel_id)
         return None
+
+    async def _channel_id(self, channel: str) -> str | None:
+        """`#news-alerts` -> its ID (history needs the ID), via conversations.list."""
+        name = channel.lstrip("#")
+        if name in self._ids:
+            return self._ids[name]
+        cursor = None
+        while True:
+            page = await self._client.conversations_list(
+                types="public_channel,private_channel",
+                limit=1000,
+                cursor=cursor,
+                exclude_archived=True,
+            )
+            channels: list[dict[str, Any]] = page.get("channels", [])
+            for found in channels:
+                self._ids[found["name"]] = found["id"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if name in self._ids or not cursor:
+                return self._ids.get(name, channel if channel[:1] in "CG" else None)
 
     async def update(
         self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]

@@ -149,7 +149,8 @@ async def test_slack_error_keeps_alert_pending_then_delivers_exactly_once(
     db = open_database(tmp_path / "monitor.db")
     rows = db.execute("SELECT status, ts, attempts, uncertain FROM outbox ORDER BY id").fetchall()
     assert [r[0] for r in rows] == ["sent", "sent"]
-    assert all(r[1].startswith("1700000000.") and r[3] == 0 for r in rows)
+    assert sorted(r[1] for r in rows) == sorted(p["ts"] for p in fake_slack.posts)
+    assert all(r[3] == 0 for r in rows)
     # the first alert failed once, then went; the one behind it waited (order per channel)
     assert sorted(r[2] for r in rows) == [1, 2]
 
@@ -245,7 +246,7 @@ def _assert_four_alerts_one_reply(slack: FakeSlack, site: NewsSite, reply_page: 
         if not p.get("thread_ts") and "gotta win this war" in p["blocks"][0]["text"]["text"]
     ]
     assert len(kirby) == 1
-    assert reply["thread_ts"] == f"1700000000.{kirby[0] + 1:06d}"  # the Kirby alert's ts
+    assert reply["thread_ts"] == slack.posts[kirby[0]]["ts"]  # the Kirby alert's ts
     assert "Also reported by" in reply["text"]
     reply_links = [b["elements"][0]["url"] for b in reply["blocks"] if b["type"] == "actions"]
     assert reply_links == [site.article_url(reply_page)]

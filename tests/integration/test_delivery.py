@@ -1,0 +1,164 @@
+"""Delivery guarantees against a fake Slack Web API (driven through the real slack-sdk):
+rate limits, errors, timeouts, refused connections, permanent failures, threads."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.alerts import SlackSender
+from monitor.config import Config, load_config
+from monitor.daemon import RunReport, run_once
+from monitor.storage import open_database
+from monitor.storage.outbox import failed_alerts, requeue
+from tests.conftest import write_config
+from tests.servers import FakeSlack, NewsSite
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = T0
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+def _config(tmp_path: Path, site: NewsSite, api_url: str, items: int = 5) -> Config:
+    site.feeds["news"].items = sorted(site.pages)[:items]
+    return load_config(
+        write_config(tmp_path, [{"url": site.feed_url("news")}], slack_api_url=api_url)
+    )
+
+
+async def _until_drained(
+    config: Config, sender: SlackSender, clock: Clock, rounds: int = 12
+) -> RunReport:
+    report = await run_once(config, sender, now=clock)
+    for _ in range(rounds):
+        if report.alerts_pending == 0:
+            break
+        clock.advance(minutes=20)
+        report = await run_once(config, sender, now=clock)
+    return report
+
+
+def _exactly_once_in_order(slack: FakeSlack, expected: int, db_path: Path) -> None:
+    ids = slack.alert_ids()
+    assert len(ids) == expected and len(set(ids)) == expected  # all, none twice
+    db = open_database(db_path)
+    feed_order = [
+        r[0]
+        for r in db.execute(
+            "SELECT o.id FROM outbox o JOIN matches m ON m.id = o.match_id "
+            "JOIN articles a ON a.id = m.article_id WHERE o.parent_id IS NULL "
+            "ORDER BY a.entry_id, o.id"
+        ).fetchall()
+    ]
+    top = [
+        p["metadata"]["event_payload"]["alert_id"]
+        for p in slack.posts
+        if p.get("metadata") and not p.get("thread_ts")
+    ]
+    assert top == feed_order  # one channel: in the order the entries arrived
+
+
+async def test_429_bursts_wait_for_retry_after(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    clock = Clock()
+    fake_slack.fail_next(3, retry_after=30)
+    sender = SlackSender(fake_slack.token, fake_slack.api_url)
+    first = await run_once(config, sender, now=clock)
+    assert first.alerts_sent == 0
+    clock.advance(seconds=10)
+    assert (await run_once(config, sender, now=clock)).alerts_sent == 0  # still waiting
+    report = await _until_drained(config, sender, clock)
+    assert report.alerts_pending == 0
+    _exactly_once_in_order(fake_slack, 5, tmp_path / "monitor.db")
+
+
+@pytest.mark.parametrize(
+    "fault", ["error500", "timeout_posted", "timeout_not_posted", "500_posted"]
+)
+async def test_ambiguous_and_server_errors_end_exactly_once(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, fault: str
+) -> None:
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    if fault == "error500":
+        fake_slack.fail_next(2, status=500)
+    elif fault == "500_posted":
+        fake_slack.fail_next(2, status=500, post_anyway=True)
+    else:
+        fake_slack.fail_next(2, status=200, delay=2.5, post_anyway=fault == "timeout_posted")
+    sender = SlackSender(fake_slack.token, fake_slack.api_url, timeout=1)
+    report = await _until_drained(config, sender, Clock())
+    assert report.alerts_pending == 0
+    _exactly_once_in_order(fake_slack, 5, tmp_path / "monitor.db")
+
+
+async def test_connection_refused_then_slack_returns(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    clock = Clock()
+    down = SlackSender(fake_slack.token, f"http://127.0.0.1:{closed_port}/api/")
+    first = await run_once(config, down, now=clock)
+    assert first.alerts_sent == 0 and first.alerts_pending == 5
+    db = open_database(tmp_path / "monitor.db")
+    assert db.execute("SELECT max(uncertain) FROM outbox").fetchone()[0] == 0  # surely unsent
+    report = await _until_drained(config, SlackSender(fake_slack.token, fake_slack.api_url), clock)
+    assert report.alerts_pending == 0
+    _exactly_once_in_order(fake_slack, 5, tmp_path / "monitor.db")
+
+
+@pytest.mark.parametrize("error", ["channel_not_found", "invalid_auth", "not_in_channel"])
+async def test_permanent_errors_fail_once_and_retry_requeues(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, error: str
+) -> None:
+    config = _config(tmp_path, news_site, fake_slack.api_url, items=2)
+    clock = Clock()
+    fake_slack.fail_next(1, error=error)
+    sender = SlackSender(fake_slack.token, fake_slack.api_url)
+    report = await _until_drained(config, sender, clock)
+    assert report.alerts_pending == 0 and len(fake_slack.posts) == 1
+    db = open_database(tmp_path / "monitor.db")
+    ((alert_id, _, reason),) = failed_alerts(db)
+    assert error in reason
+
+    assert requeue(db, [alert_id]) == 1
+    clock.advance(minutes=1)
+    await run_once(config, sender, now=clock)
+    assert sorted(fake_slack.alert_ids()) == [1, 2]
+
+
+async def test_followups_thread_and_update_the_outlet_count(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    await run_once(config, SlackSender(fake_slack.token, fake_slack.api_url))
+    (reply,) = [p for p in fake_slack.posts if p.get("thread_ts")]
+    parent = next(p for p in fake_slack.posts if p["ts"] == reply["thread_ts"])
+    assert "gotta win this war" in parent["blocks"][0]["text"]["text"]
+    assert reply["channel_id"] == parent["channel_id"]
+    (update,) = fake_slack.updates
+    assert update["ts"] == parent["ts"] and update["channel"] == parent["channel_id"]
+    context = [b for b in update["blocks"] if b["type"] == "context"][0]
+    assert "reported by 2 outlets" in context["elements"][0]["text"]
+
+
+def test_clock_helper_moves(tmp_path: Path) -> None:
+    clock: Callable[[], datetime] = Clock()
+    assert clock() == T0
