@@ -4,7 +4,6 @@ rate limits, errors, timeouts, refused connections, permanent failures, threads.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -155,10 +154,5 @@ async def test_followups_thread_and_update_the_outlet_count(
     assert reply["channel_id"] == parent["channel_id"]
     (update,) = fake_slack.updates
     assert update["ts"] == parent["ts"] and update["channel"] == parent["channel_id"]
-    context = [b for b in update["blocks"] if b["type"] == "context"][0]
+    context = next(b for b in update["blocks"] if b["type"] == "context")
     assert "reported by 2 outlets" in context["elements"][0]["text"]
-
-
-def test_clock_helper_moves(tmp_path: Path) -> None:
-    clock: Callable[[], datetime] = Clock()
-    assert clock() == T0
