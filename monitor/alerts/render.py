@@ -7,7 +7,7 @@ it are `verbatim`, so a title holding `<!channel>` or `<@U123>` is shown, never 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from monitor.feeds.urls import canonical_url
@@ -49,7 +49,7 @@ def slack_date(value: datetime | None) -> str:
     """Slack date formatting: each reader sees the date in their own time zone."""
     if value is None:
         return "date unknown"
-    fallback = value.strftime("%Y-%m-%d %H:%M UTC")
+    fallback = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(value.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
@@ -132,6 +132,15 @@ def render_followup(
     return SlackMessage(channel=channel, text=fit_escaped(text, TEXT_LIMIT), blocks=blocks)
 
 
+def why(hits: Sequence[str]) -> str:
+    """`title:nato`, `text:nato`, `text:join` -> `nato (title, text), join (text)`."""
+    fields: dict[str, list[str]] = {}
+    for hit in hits:
+        field, _, term = hit.partition(":")
+        fields.setdefault(term or field, []).append(field)
+    return ", ".join(f"{term} ({', '.join(names)})" for term, names in fields.items())
+
+
 def _read_button(article: Article) -> dict[str, Any]:
     return {
         "type": "actions",
@@ -154,7 +163,7 @@ def _context(match: Match, outlets: int) -> dict[str, Any]:
         "elements": [
             _mrkdwn(
                 f"Rule: *{escape(match.rule)}* · matched: "
-                f"{fit_escaped(', '.join(match.terms), 500)} · reported by {reported}{priority}"
+                f"{fit_escaped(why(match.terms), 500)} · reported by {reported}{priority}"
             )
         ],
     }
