@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import click
 
 from monitor import __version__
 from monitor.alerts import ConsoleSender, Sender, SlackSender
+from monitor.alerts.senders import WebhookSender
 from monitor.clock import to_iso
 from monitor.config import Config, FetchConfig, config_path, load_config, slack_token
 from monitor.errors import MonitorError
@@ -52,6 +54,12 @@ def main() -> None:
 
 def _sender(config: Config) -> Sender:
     token = slack_token(config)
+    webhook = os.environ.get("SLACK_WEBHOOK_URL", "").strip()
+    if token is None and webhook:
+        log.info("no bot token: alerts go through the incoming webhook (no threads)")
+        return WebhookSender(
+            webhook, config.slack.webhook_followups, timeout=config.fetch.timeout.total_seconds()
+        )
     if token is None:
         log.info("no SLACK_BOT_TOKEN or slack.token_file: alerts are printed to the console")
         return ConsoleSender()

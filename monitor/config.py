@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -62,6 +63,9 @@ class SlackConfig(_Strict):
     channel: str = "#news-alerts"
     ops_channel: str | None = None  # where broken rule edits and such are reported
     pace: float = Field(default=1.0, ge=0)  # seconds between two messages to one channel
+    # With SLACK_WEBHOOK_URL instead of a bot token there are no threads: send follow-ups
+    # as messages of their own, or skip them.
+    webhook_followups: Literal["separate", "skip"] = "separate"
     api_url: str = "https://slack.com/api/"
     token_file: Path | None = None
 

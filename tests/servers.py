@@ -281,6 +281,17 @@ class FakeSlack:
         ]
         return web.json_response({"ok": True, "messages": messages[::-1]})
 
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """An incoming webhook: /webhook/ok posts; /webhook/gone answers 404 no_service."""
+        if request.match_info["hook"] != "ok":
+            return web.Response(status=404, text="no_service")
+        if self.failures:
+            fault = self.failures.pop(0)
+            return web.Response(status=fault["status"], text=fault["error"])
+        payload = await request.json()
+        self.posts.append({**payload, "channel_id": "webhook", "ts": None})
+        return web.Response(text="ok")
+
     async def _list(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -307,5 +318,6 @@ class FakeSlack:
         app.router.add_route("*", "/api/conversations.history", self._history)
         app.router.add_route("*", "/api/conversations.replies", self._replies)
         app.router.add_route("*", "/api/conversations.list", self._list)
+        app.router.add_post("/webhook/{hook}", self._webhook)
         self.server = ServerThread(app).start()
         return self

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TextIO
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from monitor.errors import (
     DeliveryError,
@@ -157,6 +158,57 @@ def classify(error: Exception) -> DeliveryError:
     if isinstance(error, DeliveryError):
         return error
     raise error
+
+
+WEBHOOK_PERMANENT = frozenset(
+    "invalid_payload channel_not_found channel_is_archived no_service no_team "
+    "team_disabled invalid_token action_prohibited posting_to_general_channel_denied".split()
+)
+
+
+class WebhookSender:
+    """Incoming-webhook delivery, for teams without a bot token (SLACK_WEBHOOK_URL).
+
+    A webhook posts to its own channel, has no threads and no history: thread replies are
+    sent as compact messages of their own (`followups: separate`) or skipped, and an
+    ambiguous failure cannot be checked, so it is resent. slack-sdk's AsyncWebhookClient does
+    not raise on 4xx/5xx: the status and body are checked here.
+    """
+
+    def __init__(self, url: str, followups: str = "separate", timeout: float = 30) -> None:
+        self._client = AsyncWebhookClient(url=url, timeout=int(timeout))
+        self._followups = followups
+
+    async def send(self, alert: PendingAlert) -> Delivered:
+        if alert.parent_id is not None and self._followups == "skip":
+            return Delivered(ts=None)
+        try:
+            response = await self._client.send(
+                text=alert.text, blocks=alert.blocks, unfurl_links=False, unfurl_media=False
+            )
+        except Exception as e:
+            raise classify(e) from e
+        body = (response.body or "").strip()
+        if response.status_code == 200 and body in ("ok", ""):
+            return Delivered(ts=None)
+        if response.status_code == 429:
+            retry_after = float(response.headers.get("Retry-After", 1) or 1)
+            raise RateLimited(f"Slack rate limit: retry after {retry_after:g}s", retry_after)
+        if body in WEBHOOK_PERMANENT or response.status_code in (403, 404, 410):
+            raise PermanentDeliveryError(
+                f"Slack refused the webhook post: {body or response.status_code}"
+            )
+        if response.status_code >= 500:
+            raise MaybeDelivered(f"Slack answered HTTP {response.status_code}")
+        raise NotDelivered(f"Slack refused the webhook post: {body or response.status_code}")
+
+    async def find(self, alert: PendingAlert, channel_id: str | None) -> Delivered | None:
+        return None  # a webhook cannot read the channel back
+
+    async def update(
+        self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        return None
 
 
 class ConsoleSender:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts import SlackSender
+from monitor.alerts.senders import WebhookSender
 from monitor.config import Config, load_config
 from monitor.daemon import RunReport, run_once
 from monitor.storage import open_database
@@ -156,3 +157,29 @@ async def test_followups_thread_and_update_the_outlet_count(
     assert update["ts"] == parent["ts"] and update["channel"] == parent["channel_id"]
     context = next(b for b in update["blocks"] if b["type"] == "context")
     assert "reported by 2 outlets" in context["elements"][0]["text"]
+
+
+@pytest.mark.parametrize(("followups", "posts"), [("separate", 5), ("skip", 4)])
+async def test_incoming_webhook_delivery(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, followups: str, posts: int
+) -> None:
+    assert fake_slack.server is not None
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    sender = WebhookSender(f"{fake_slack.server.url}/webhook/ok", followups)
+    fake_slack.fail_next(1, status=500, error="internal error")
+    report = await _until_drained(config, sender, Clock())
+    assert report.alerts_pending == 0 and len(fake_slack.posts) == posts
+    assert all("thread_ts" not in p for p in fake_slack.posts)
+    assert any("Also reported by" in p["text"] for p in fake_slack.posts) == (posts == 5)
+
+
+async def test_webhook_permanent_error_is_reported(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    assert fake_slack.server is not None
+    config = _config(tmp_path, news_site, fake_slack.api_url, items=1)
+    sender = WebhookSender(f"{fake_slack.server.url}/webhook/gone")
+    await run_once(config, sender, now=Clock())
+    db = open_database(tmp_path / "monitor.db")
+    ((_, _, reason),) = failed_alerts(db)
+    assert "no_service" in reason

@@ -82,3 +82,39 @@ def test_only_the_rules_mention_pings() -> None:
     assert message.text.startswith("<!here> ")
     assert raw.count("<!here>") == 1 and "<!channel>" not in raw  # the rule's, not the article's
     assert "priority: high" in raw
+
+
+def test_script_tags_and_pings_in_title_quote_and_outlet_are_inert() -> None:
+    from monitor.records import Statement
+
+    quote = "<script>alert(1)</script> <@U1> & <!channel>"
+    statement = Statement(
+        speaker="John <@U1> Kirby",
+        role="<b>spokesman</b>",
+        quote=quote,
+        kind="direct",
+        sentence=f"“{quote},” Kirby said.",
+        start=0,
+        end=1,
+    )
+    article = Article(
+        source="https://n.example/a",
+        title="<script>x</script> <!everyone>",
+        paragraphs=("x",),
+        published=None,
+        author=None,
+        sitename=None,
+        language=None,
+    )
+    match = Match(
+        rule="r",
+        channel=None,
+        terms=("text:nato",),
+        sentence=statement.sentence,
+        statement=statement,
+    )
+    message = render_alert(article, match, outlet="<!here> Outlet & Co", channel="#c")
+    raw = json.dumps({"text": message.text, "blocks": message.blocks})
+    for live in ("<script>", "<@U1>", "<!channel>", "<!everyone>", "<!here>", "<b>"):
+        assert live not in raw
+    assert "&lt;script&gt;" in raw and "&amp; Co" in raw
