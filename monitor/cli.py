@@ -363,14 +363,18 @@ def status(config_file: str | None) -> None:
 
     Example: monitor status --config /etc/monitor/monitor.yaml
     """
+    from monitor.clock import utcnow
     from monitor.storage import open_database
     from monitor.storage.feeds import feed_status
-    from monitor.storage.outbox import failed_alerts, outbox_counts
+    from monitor.storage.outbox import failed_alerts, oldest_pending, outbox_counts
 
     config = load_config(config_path(config_file))
     db = open_database(config.database)
     for line in _status_lines(feed_status(db), outbox_counts(db)):
         click.echo(line)
+    if (since := oldest_pending(db)) is not None:
+        minutes = (utcnow() - since).total_seconds() / 60
+        click.echo(f"  oldest undelivered alert waiting for {minutes:.0f} min")
     for alert_id, channel, reason in failed_alerts(db):
         click.echo(f"  failed alert #{alert_id} to {channel}: {reason}")
 

@@ -133,6 +133,12 @@ def parent_for_update(
     return row[0], row[1], json.loads(row[2]), row[3], int(row[4])
 
 
+def oldest_pending(db: sqlite_utils.Database) -> datetime | None:
+    """When the oldest undelivered alert was queued: the backlog's age."""
+    row = db.execute("SELECT min(created_at) FROM outbox WHERE status = 'pending'").fetchone()
+    return from_iso(row[0]) if row and row[0] else None
+
+
 def outbox_counts(db: sqlite_utils.Database) -> dict[str, int]:
     rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
     counts: dict[str, Any] = {"pending": 0, "sent": 0, "failed": 0}

@@ -171,3 +171,21 @@ def test_rules_test_over_stored_articles_and_one_article(
     page.write_bytes(sample_pages()["004_7e5b31455ce93c52.html"])
     one = monitor("rules", "test", str(rule), "--article", str(page))
     assert one.returncode == 0 and "0 alerts would have been sent for 1 articles." in one.stdout
+
+
+def test_slack_down_backlog_shows_in_status(tmp_path: Path, news_site: NewsSite) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news")}],
+        slack_api_url=f"http://127.0.0.1:{closed}/api/",
+    )
+    run = monitor("run", "--once", "--config", str(path), env={"SLACK_BOT_TOKEN": SLACK_TOKEN})
+    assert run.returncode == 0 and "5 pending" in run.stderr
+    status = monitor("status", "--config", str(path))
+    assert "alerts: 5 pending, 0 sent, 0 failed" in status.stdout
+    assert "oldest undelivered alert waiting for 0 min" in status.stdout
