@@ -172,6 +172,7 @@ class FakeSlack:
     failures: list[dict[str, Any]] = field(default_factory=list)  # next faults, in order
     latency: float = 0.0
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
+    missing_channels: set[str] = field(default_factory=set)  # answer channel_not_found
     server: ServerThread | None = None
 
     @property
@@ -234,7 +235,7 @@ class FakeSlack:
         if not self._authorised(request):
             return web.json_response({"ok": False, "error": "invalid_auth"})
         payload = await self._payload(request)
-        if not payload.get("channel"):
+        if not payload.get("channel") or payload["channel"] in self.missing_channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
         if self.latency:
             await asyncio.sleep(self.latency)

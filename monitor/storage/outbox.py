@@ -76,11 +76,17 @@ def record_retry(
 
 
 def mark_failed(db: sqlite_utils.Database, alert_id: int, reason: str) -> None:
-    """A permanent error: no more retries until `monitor alerts retry`."""
+    """A permanent error: no more retries until `monitor alerts retry`. Its thread replies
+    cannot go anywhere either, so they fail with it (and are retried with it)."""
     db.execute(
         "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, "
         "uncertain = 0 WHERE id = ?",
         (reason, alert_id),
+    )
+    db.execute(
+        "UPDATE outbox SET status = 'failed', last_error = ? "
+        "WHERE parent_id = ? AND status = 'pending'",
+        (f"its alert #{alert_id} failed: {reason}", alert_id),
     )
 
 
@@ -88,8 +94,9 @@ def requeue(db: sqlite_utils.Database, alert_ids: list[int] | None) -> int:
     """Failed alerts back to pending (all of them, or the given ids); returns how many."""
     where, params = "status = 'failed'", []
     if alert_ids is not None:
-        where += f" AND id IN ({','.join('?' * len(alert_ids))})"
-        params = list(alert_ids)
+        marks = ",".join("?" * len(alert_ids))
+        where += f" AND (id IN ({marks}) OR parent_id IN ({marks}))"
+        params = [*alert_ids, *alert_ids]
     cur = db.execute(
         f"UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = NULL, "
         f"last_error = NULL WHERE {where}",

@@ -183,3 +183,25 @@ async def test_webhook_permanent_error_is_reported(
     db = open_database(tmp_path / "monitor.db")
     ((_, _, reason),) = failed_alerts(db)
     assert "no_service" in reason
+
+
+async def test_a_broken_channel_does_not_stop_the_others(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - {name: A, query: NATO, channel: '#a'}\n"
+        "  - {name: B, query: Ukraine, channel: '#b'}\n",
+        encoding="utf-8",
+    )
+    config = _config(tmp_path, news_site, fake_slack.api_url)
+    config = config.model_copy(update={"rules": rules})
+    fake_slack.missing_channels = {"#a"}
+    report = await _until_drained(
+        config, SlackSender(fake_slack.token, fake_slack.api_url), Clock()
+    )
+    assert report.alerts_pending == 0
+    delivered = [p for p in fake_slack.posts if p["channel"] == "#b"]
+    assert len(delivered) == 5 and not [p for p in fake_slack.posts if p["channel"] == "#a"]
+    failed = failed_alerts(open_database(tmp_path / "monitor.db"))
+    assert len(failed) == 5 and all(c == "#a" and "channel_not_found" in r for _, c, r in failed)
