@@ -6,6 +6,7 @@ host go through the SSRF guard unless `fetch.allow_private_addresses` is set.
 
 from __future__ import annotations
 
+import zlib
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -102,7 +103,7 @@ class HttpClient:
             return FetchResult(status="not_modified", url=url)
         if resp.status >= 400:
             raise FetchError(url, f"HTTP {resp.status} {resp.reason or ''}".rstrip())
-        body = await self._read_capped(url, resp)
+        body = gunzip_capped(url, await self._read_capped(url, resp), self._config.max_body_bytes)
         headers = {k.lower(): v for k, v in resp.headers.items()}
         return FetchResult(
             status="ok",
@@ -123,6 +124,20 @@ class HttpClient:
                 raise FetchError(url, f"response larger than the {cap:,}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def gunzip_capped(url: str, body: bytes, cap: int) -> bytes:
+    """Gzip bytes served without Content-Encoding (it happens): inflate, within the cap."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, cap + 1)
+    except zlib.error:
+        return body  # not gzip after all: let the parser say what it is
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise FetchError(url, f"response larger than the {cap:,}-byte cap once decompressed")
+    return out
 
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
