@@ -381,13 +381,23 @@ def status(config_file: str | None) -> None:
 
 def _status_lines(feeds: list[dict[str, object]], counts: dict[str, int]) -> Iterator[str]:
     for feed in feeds:
-        state = "disabled" if not feed["enabled"] else ("FAILING" if feed["last_error"] else "ok")
+        state = (
+            "disabled"
+            if not feed["enabled"]
+            else "GONE"
+            if feed["gone"]
+            else "FAILING"
+            if feed["last_error"]
+            else "ok"
+        )
         yield f"{state:8} {feed['name']}  <{feed['url']}>"
         yield (
             f"         last success: {feed['last_success_at'] or 'never'}, next poll: "
             f"{feed['next_poll_at'] or '-'}, consecutive failures: "
             f"{feed['consecutive_failures']}"
         )
+        if feed["fetch_url"]:
+            yield f"         moved permanently to <{feed['fetch_url']}>"
         if feed["last_error"]:
             yield f"         last error: {feed['last_error']}"
     yield (f"alerts: {counts['pending']} pending, {counts['sent']} sent, {counts['failed']} failed")

@@ -27,7 +27,23 @@ class SourceError(MonitorError):
 
 
 class FetchError(SourceError):
-    """An HTTP fetch failed (network, status, size cap, refused address)."""
+    """An HTTP fetch failed (network, status, size cap, refused address).
+
+    `status` is the HTTP status when there was one; `retry_after` the seconds a 429 or 503
+    asked us to wait.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(url, reason)
+        self.status = status
+        self.retry_after = retry_after
 
 
 class BlockedAddressError(FetchError):

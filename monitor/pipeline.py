@@ -12,7 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlite_utils
@@ -39,6 +39,7 @@ from monitor.storage.schema import transaction
 from monitor.storage.stories import StoryAssignment
 
 log = logging.getLogger(__name__)
+MAX_REQUESTED_INTERVAL = 86400.0
 T = TypeVar("T")
 
 
@@ -75,21 +76,30 @@ class Pipeline:
 
     async def poll_feed(self, feed: StoredFeed) -> PollOutcome:
         """Fetch and parse one feed; store its new entries; record success or the error."""
+        retry, gone = None, False
         try:
             return await self._poll(feed)
-        except (FetchError, FeedParseError) as e:
+        except FetchError as e:
+            error, retry, gone = str(e), e.retry_after, e.status == 410
+            log.warning("feed %s: %s", feed.display_name, error)
+        except FeedParseError as e:
             error = str(e)
             log.warning("feed %s: %s", feed.display_name, error)
         except Exception as e:
             error = f"internal error: {type(e).__name__}: {e}"
             log.exception("feed %s: unexpected failure (a bug, please report it)", feed.url)
-        feed_store.record_failure(self.db, feed.id, self.now(), error)
+        if gone:
+            error = f"{error} (410 Gone: no longer polled; remove it from monitor.yaml)"
+        feed_store.record_failure(self.db, feed.id, self.now(), error, retry_after=retry, gone=gone)
         return PollOutcome(feed=feed, error=error)
 
     async def _poll(self, feed: StoredFeed) -> PollOutcome:
         result = await self.http.fetch(
-            feed.url, etag=feed.etag, last_modified=feed.last_modified, trusted=True
+            feed.poll_url, etag=feed.etag, last_modified=feed.last_modified, trusted=True
         )
+        if result.moved_to:
+            feed_store.record_move(self.db, feed.id, result.moved_to)
+            log.info("feed %s moved permanently to %s", feed.display_name, result.moved_to)
         if result.status == "not_modified":
             feed_store.record_not_modified(self.db, feed.id, self.now())
             return PollOutcome(feed=feed, not_modified=True)
@@ -105,8 +115,22 @@ class Pipeline:
             last_modified=result.last_modified,
             title=parsed.title,
         )
+        self._respect_requested_interval(feed, parsed.min_interval, result.max_age)
         log.info("feed %s: %d entries, %d new", feed.display_name, len(parsed.entries), new)
         return PollOutcome(feed=feed, new_entries=new)
+
+    def _respect_requested_interval(
+        self, feed: StoredFeed, ttl: float | None, max_age: float | None
+    ) -> None:
+        """A feed's `ttl`/`sy:updatePeriod` or Cache-Control max-age longer than our interval
+        moves its next poll out (up to a day): polling sooner only fetches the same bytes."""
+        asked = max(ttl or 0.0, max_age or 0.0)
+        if asked <= 0:
+            return
+        wait = timedelta(seconds=min(asked, MAX_REQUESTED_INTERVAL))
+        configured = next((f.interval for f in self.config.feeds if f.url == feed.url), None)
+        if configured is None or wait > configured:
+            feed_store.reschedule(self.db, feed.id, self.now() + wait)
 
     async def process_pending(self) -> int:
         """Process every pending entry; return how many alerts were queued."""

@@ -24,6 +24,7 @@ class FeedEntry:
 class ParsedFeed:
     title: str | None
     entries: tuple[FeedEntry, ...]
+    min_interval: float | None = None  # seconds the feed asks between polls (ttl, sy:)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class FetchResult:
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None
     last_modified: str | None = None
+    moved_to: str | None = None  # every redirect on the way was permanent (301/308)
+    max_age: float | None = None  # Cache-Control max-age, seconds
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,11 @@ class StoredFeed:
     title: str | None
     etag: str | None
     last_modified: str | None
+    fetch_url: str | None = None  # after a permanent redirect
+
+    @property
+    def poll_url(self) -> str:
+        return self.fetch_url or self.url
 
     @property
     def display_name(self) -> str:

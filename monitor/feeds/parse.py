@@ -26,7 +26,32 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) 
     if not parsed.get("version") and not parsed.entries:
         raise FeedParseError(url, _why_not_a_feed(parsed, response_headers))
     entries = tuple(entry for raw in parsed.entries if (entry := _entry(raw, url)) is not None)
-    return ParsedFeed(title=parsed.feed.get("title") or None, entries=entries)
+    return ParsedFeed(
+        title=parsed.feed.get("title") or None,
+        entries=entries,
+        min_interval=_requested_interval(parsed.feed),
+    )
+
+
+_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 604800,
+    "monthly": 2592000,
+    "yearly": 31536000,
+}
+
+
+def _requested_interval(feed: Any) -> float | None:
+    """RSS `ttl` (minutes), or `sy:updatePeriod` / `sy:updateFrequency`."""
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        return int(ttl) * 60.0
+    period = _PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    return period / max(1, int(frequency)) if frequency.isdigit() else float(period)
 
 
 def _why_not_a_feed(parsed: Any, headers: dict[str, str]) -> str:

@@ -6,7 +6,11 @@ host go through the SSRF guard unless `fetch.allow_private_addresses` is set.
 
 from __future__ import annotations
 
+import re
 import zlib
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -65,7 +69,9 @@ class HttpClient:
         try:
             return await self._follow(url, etag, last_modified, trusted)
         except FetchError as e:
-            raise type(e)(url, e.reason) if e.url != url else e from None
+            if e.url == url:
+                raise
+            raise type(e)(url, e.reason, status=e.status, retry_after=e.retry_after) from None
         except TimeoutError:
             seconds = self._config.timeout.total_seconds()
             raise FetchError(url, f"timed out after {seconds:g}s") from None
@@ -76,15 +82,19 @@ class HttpClient:
         self, url: str, etag: str | None, last_modified: str | None, trusted: bool
     ) -> FetchResult:
         trusted_host = URL(url).host if trusted else None
-        current = url
+        current, permanent, hops = url, True, 0
         for _ in range(self._config.max_redirects + 1):
             session = await self._session_for(current, trusted_host)
             headers = _conditional_headers(etag, last_modified)
             async with session.get(current, headers=headers, allow_redirects=False) as resp:
                 if resp.status in _REDIRECTS and "Location" in resp.headers:
                     current = urljoin(current, resp.headers["Location"])
+                    permanent = permanent and resp.status in (301, 308)
+                    hops += 1
                     continue
-                return await self._result(current, resp)
+                result = await self._result(current, resp)
+                moved = current if hops and permanent else None
+                return replace(result, moved_to=moved) if moved else result
         raise FetchError(url, f"more than {self._config.max_redirects} redirects")
 
     async def _session_for(self, url: str, trusted_host: str | None) -> aiohttp.ClientSession:
@@ -102,7 +112,12 @@ class HttpClient:
         if resp.status == 304:
             return FetchResult(status="not_modified", url=url)
         if resp.status >= 400:
-            raise FetchError(url, f"HTTP {resp.status} {resp.reason or ''}".rstrip())
+            raise FetchError(
+                url,
+                f"HTTP {resp.status} {resp.reason or ''}".rstrip(),
+                status=resp.status,
+                retry_after=retry_after(resp.headers.get("Retry-After")),
+            )
         body = gunzip_capped(url, await self._read_capped(url, resp), self._config.max_body_bytes)
         headers = {k.lower(): v for k, v in resp.headers.items()}
         return FetchResult(
@@ -110,6 +125,7 @@ class HttpClient:
             url=url,
             body=body,
             headers=headers,
+            max_age=_max_age(headers.get("cache-control")),
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
         )
@@ -124,6 +140,25 @@ class HttpClient:
                 raise FetchError(url, f"response larger than the {cap:,}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def _max_age(cache_control: str | None) -> float | None:
+    match = re.search(r"max-age=(\d+)", cache_control or "")
+    return float(match.group(1)) if match else None
+
+
+def retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def gunzip_capped(url: str, body: bytes, cap: int) -> bytes:

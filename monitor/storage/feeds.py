@@ -13,7 +13,8 @@ from monitor.config import FeedConfig
 from monitor.records import StoredFeed
 from monitor.storage.schema import transaction
 
-_COLUMNS = "id, url, name, title, etag, last_modified"
+_COLUMNS = "id, url, name, title, etag, last_modified, fetch_url"
+MAX_BACKOFF = timedelta(hours=24)
 
 
 def _feed(row: Any) -> StoredFeed:
@@ -35,7 +36,7 @@ def sync_feeds(db: sqlite_utils.Database, feeds: Sequence[FeedConfig], now: date
 
 
 def enabled_feeds(db: sqlite_utils.Database) -> list[StoredFeed]:
-    rows = db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE enabled = 1 ORDER BY id")
+    rows = db.execute(f"SELECT {_COLUMNS} FROM feeds WHERE enabled = 1 AND gone = 0 ORDER BY id")
     return [_feed(r) for r in rows.fetchall()]
 
 
@@ -50,7 +51,8 @@ def claim_due_feeds(
     with transaction(db.conn) as conn:
         rows = conn.execute(
             f"""SELECT {_COLUMNS}, interval_seconds FROM feeds
-                WHERE enabled = 1 AND next_poll_at <= ? ORDER BY next_poll_at, id""",
+                WHERE enabled = 1 AND gone = 0 AND next_poll_at <= ?
+                ORDER BY next_poll_at, id""",
             (to_iso(now),),
         ).fetchall()
         for row in rows:
@@ -91,12 +93,38 @@ def record_not_modified(db: sqlite_utils.Database, feed_id: int, now: datetime) 
     )
 
 
-def record_failure(db: sqlite_utils.Database, feed_id: int, now: datetime, error: str) -> None:
+def record_failure(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    now: datetime,
+    error: str,
+    *,
+    retry_after: float | None = None,
+    gone: bool = False,
+) -> None:
+    """Record the error; back off (interval x 2^failures, at most a day, at least what a
+    Retry-After asked); a 410 Gone stops polling the feed."""
+    row = db.execute(
+        "SELECT interval_seconds, consecutive_failures FROM feeds WHERE id = ?", (feed_id,)
+    ).fetchone()
+    interval, failures = (row[0], row[1]) if row else (300.0, 0)
+    delay = min(MAX_BACKOFF, timedelta(seconds=interval * 2 ** (failures + 1)))
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
     db.execute(
-        """UPDATE feeds SET last_polled_at = ?, last_error = ?,
+        """UPDATE feeds SET last_polled_at = ?, last_error = ?, next_poll_at = ?, gone = ?,
                consecutive_failures = consecutive_failures + 1 WHERE id = ?""",
-        (to_iso(now), error, feed_id),
+        (to_iso(now), error, to_iso(now + delay), int(gone), feed_id),
     )
+
+
+def record_move(db: sqlite_utils.Database, feed_id: int, new_url: str) -> None:
+    """A permanent redirect: poll the new address from now on (the config keeps the old)."""
+    db.execute("UPDATE feeds SET fetch_url = ? WHERE id = ?", (new_url, feed_id))
+
+
+def reschedule(db: sqlite_utils.Database, feed_id: int, next_poll: datetime) -> None:
+    db.execute("UPDATE feeds SET next_poll_at = ? WHERE id = ?", (to_iso(next_poll), feed_id))
 
 
 def feed_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
@@ -104,7 +132,7 @@ def feed_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             """SELECT url, coalesce(name, title, url) AS name, enabled, last_success_at,
-                      last_error, consecutive_failures, next_poll_at
+                      last_error, consecutive_failures, next_poll_at, fetch_url, gone
                FROM feeds ORDER BY id"""
         )
     )

@@ -59,7 +59,9 @@ CREATE TABLE feeds (
     last_polled_at TEXT,
     last_success_at TEXT,
     last_error TEXT,
-    consecutive_failures INTEGER NOT NULL DEFAULT 0
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    fetch_url TEXT,                   -- where a permanent redirect moved the feed
+    gone INTEGER NOT NULL DEFAULT 0   -- answered 410 Gone: no longer polled
 );
 CREATE INDEX feeds_due ON feeds (enabled, next_poll_at);
 
@@ -135,8 +137,11 @@ Migration = Callable[[sqlite3.Connection], None]
 
 
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
-    """Statements and stories; outbox rows learn their story, rule and thread parent."""
+    """Statements and stories; outbox rows learn their story, rule and thread parent;
+    feeds learn where they moved and whether they are gone."""
     _execute_script(conn, STORIES)
+    conn.execute("ALTER TABLE feeds ADD COLUMN fetch_url TEXT")
+    conn.execute("ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
     for column in (
         "story_id INTEGER REFERENCES stories (id)",
         "rule TEXT",
