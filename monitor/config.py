@@ -44,6 +44,8 @@ class FetchConfig(_Strict):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_redirects: int = Field(default=5, ge=0)
     concurrency: int = Field(default=8, gt=0)
+    per_host_concurrency: int = Field(default=2, gt=0)  # requests at once to one host
+    per_host_delay: float = Field(default=0.5, ge=0)  # seconds between requests to one host
     user_agent: str = USER_AGENT
 
 

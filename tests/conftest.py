@@ -52,7 +52,13 @@ def write_config(
         "database": "monitor.db",
         "rules": str(REPO / "rules"),
         "feeds": feeds,
-        "fetch": {"allow_private_addresses": True, "timeout": "2s", **(fetch or {})},
+        "fetch": {
+            "allow_private_addresses": True,
+            "timeout": "2s",
+            "per_host_delay": 0,
+            "per_host_concurrency": 8,
+            **(fetch or {}),
+        },
     }
     if slack_api_url:
         config["slack"] = {"channel": "#news-alerts", "api_url": slack_api_url, "pace": 0}

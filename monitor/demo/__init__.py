@@ -96,7 +96,7 @@ async def run_demo(sender: Sender) -> tuple[RunReport, RunReport]:
                 database=Path(tmp) / "demo.db",
                 rules=shipped_rules_dir(),
                 feeds=[FeedConfig(url=feed_url, name="Demo news feed")],
-                fetch=FetchConfig(allow_private_addresses=True),  # the demo server is loopback
+                fetch=FetchConfig(allow_private_addresses=True, per_host_delay=0),  # loopback
             )
             first = await run_once(config, sender)
             second = await run_once(config, sender)

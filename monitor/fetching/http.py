@@ -6,9 +6,12 @@ host go through the SSRF guard unless `fetch.allow_private_addresses` is set.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import zlib
-from dataclasses import replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -23,6 +26,15 @@ from monitor.fetching.guard import GuardedResolver, check_host
 from monitor.records import FetchResult
 
 _REDIRECTS = {301, 302, 303, 307, 308}
+
+
+@dataclass
+class _HostSlot:
+    semaphore: asyncio.Semaphore
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last: float = float("-inf")
+
+
 _CHUNK = 64 * 1024
 
 
@@ -33,6 +45,7 @@ class HttpClient:
         self._config = config
         self._trusted: aiohttp.ClientSession | None = None
         self._guarded: aiohttp.ClientSession | None = None
+        self._hosts: dict[str, _HostSlot] = {}
 
     async def __aenter__(self) -> HttpClient:
         timeout = aiohttp.ClientTimeout(total=self._config.timeout.total_seconds(), sock_connect=10)
@@ -86,7 +99,10 @@ class HttpClient:
         for _ in range(self._config.max_redirects + 1):
             session = await self._session_for(current, trusted_host)
             headers = _conditional_headers(etag, last_modified)
-            async with session.get(current, headers=headers, allow_redirects=False) as resp:
+            async with (
+                self._polite(current),
+                session.get(current, headers=headers, allow_redirects=False) as resp,
+            ):
                 if resp.status in _REDIRECTS and "Location" in resp.headers:
                     current = urljoin(current, resp.headers["Location"])
                     permanent = permanent and resp.status in (301, 308)
@@ -96,6 +112,24 @@ class HttpClient:
                 moved = current if hops and permanent else None
                 return replace(result, moved_to=moved) if moved else result
         raise FetchError(url, f"more than {self._config.max_redirects} redirects")
+
+    @contextlib.asynccontextmanager
+    async def _polite(self, url: str) -> AsyncIterator[None]:
+        """At most `per_host_concurrency` requests to a host at once, `per_host_delay` apart."""
+        host = URL(url).host or ""
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = _HostSlot(
+                asyncio.Semaphore(self._config.per_host_concurrency)
+            )
+        async with slot.semaphore:
+            async with slot.lock:
+                loop = asyncio.get_running_loop()
+                wait = slot.last + self._config.per_host_delay - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                slot.last = loop.time()
+            yield
 
     async def _session_for(self, url: str, trusted_host: str | None) -> aiohttp.ClientSession:
         assert self._trusted is not None and self._guarded is not None, "use `async with`"

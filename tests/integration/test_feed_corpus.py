@@ -70,7 +70,13 @@ async def test_every_corpus_file_parses_or_fails_cleanly(
         database=tmp_path / "corpus.db",
         rules=REPO / "rules",
         feeds=feeds,
-        fetch=FetchConfig(allow_private_addresses=True, timeout=10, concurrency=16),
+        fetch=FetchConfig(
+            allow_private_addresses=True,
+            timeout=10,
+            concurrency=16,
+            per_host_concurrency=16,
+            per_host_delay=0,
+        ),
     )
     started = time.monotonic()
     async with open_pipeline(config, lambda: datetime(2026, 1, 1, tzinfo=UTC)) as pipeline:

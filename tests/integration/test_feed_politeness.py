@@ -57,7 +57,7 @@ def _config(tmp_path: Path, base: str, names: list[str]) -> Config:
         database=tmp_path / "m.db",
         rules=REPO / "rules",
         feeds=[FeedConfig(url=f"{base}/{n}", interval="5m") for n in names],
-        fetch=FetchConfig(allow_private_addresses=True),
+        fetch=FetchConfig(allow_private_addresses=True, per_host_delay=0, per_host_concurrency=8),
     )
 
 

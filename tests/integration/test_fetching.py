@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -110,3 +111,26 @@ async def test_article_url_naming_localhost_is_refused_by_the_connector(server) 
         ):
             await http.fetch(f"http://localhost:{port}/conditional")
     assert seen == []
+
+
+async def test_requests_to_one_host_are_spaced_and_limited() -> None:
+    import asyncio
+    import time
+
+    times: list[float] = []
+
+    async def handle(_: web.Request) -> web.Response:
+        times.append(time.monotonic())
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/{n}", handle)
+    thread = ServerThread(app).start()
+    try:
+        config = FetchConfig(per_host_delay=0.2, per_host_concurrency=1)
+        async with HttpClient(config) as http:
+            await asyncio.gather(*(http.fetch(f"{thread.url}/{i}", trusted=True) for i in range(4)))
+    finally:
+        thread.stop()
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 4 and min(gaps) >= 0.19
