@@ -23,11 +23,21 @@ from monitor.config import Config
 from monitor.errors import ExtractionError, FeedParseError, FetchError
 from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
+from monitor.feeds.discover import feed_links, looks_like_html
 from monitor.fetching import HttpClient
 from monitor.matching import RuleSet, match_article
 from monitor.matching.keywords import sentences
 from monitor.matching.library import ReloadReport, RuleLibrary
-from monitor.records import Article, Match, SlackMessage, Statement, StoredEntry, StoredFeed
+from monitor.records import (
+    Article,
+    FetchResult,
+    Match,
+    ParsedFeed,
+    SlackMessage,
+    Statement,
+    StoredEntry,
+    StoredFeed,
+)
 from monitor.statements import SpeakerList, extract_statements
 from monitor.statements.fingerprint import new_quotes
 from monitor.statements.occasion import speaker_occasions
@@ -103,9 +113,7 @@ class Pipeline:
         if result.status == "not_modified":
             feed_store.record_not_modified(self.db, feed.id, self.now())
             return PollOutcome(feed=feed, not_modified=True)
-        parsed = await asyncio.to_thread(
-            parse_feed, result.body, url=result.url, headers=result.headers
-        )
+        parsed, result = await self._parse_or_discover(feed, result)
         new = entry_store.add_entries(self.db, feed.id, parsed.entries, self.now())
         feed_store.record_success(
             self.db,
@@ -118,6 +126,32 @@ class Pipeline:
         self._respect_requested_interval(feed, parsed.min_interval, result.max_age)
         log.info("feed %s: %d entries, %d new", feed.display_name, len(parsed.entries), new)
         return PollOutcome(feed=feed, new_entries=new)
+
+    async def _parse_or_discover(
+        self, feed: StoredFeed, result: FetchResult
+    ) -> tuple[ParsedFeed, FetchResult]:
+        """Parse the feed; a web page instead of a feed is searched for the feed it announces
+        (`<link rel="alternate">`), which then becomes the feed's address."""
+        try:
+            parsed = await asyncio.to_thread(
+                parse_feed, result.body, url=result.url, headers=result.headers
+            )
+            return parsed, result
+        except FeedParseError:
+            if not looks_like_html(result.body, result.headers.get("content-type")):
+                raise
+            links = feed_links(result.body, result.url)
+            if not links:
+                raise
+        found = await self.http.fetch(links[0], trusted=False)
+        parsed = await asyncio.to_thread(
+            parse_feed, found.body, url=found.url, headers=found.headers
+        )
+        feed_store.record_move(self.db, feed.id, found.url)
+        log.info(
+            "feed %s: a web page; using the feed it announces, %s", feed.display_name, found.url
+        )
+        return parsed, found
 
     def _respect_requested_interval(
         self, feed: StoredFeed, ttl: float | None, max_age: float | None
