@@ -29,6 +29,7 @@ class FeedConfig(_Strict):
     url: str
     name: str | None = None
     interval: Duration = timedelta(minutes=5)
+    robots: bool = True  # respect the article site's robots.txt
 
     @field_validator("url")
     @classmethod

@@ -25,6 +25,7 @@ from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.feeds.discover import feed_links, looks_like_html
 from monitor.fetching import HttpClient
+from monitor.fetching.robots import RobotsCache
 from monitor.matching import RuleSet, match_article
 from monitor.matching.keywords import sentences
 from monitor.matching.library import ReloadReport, RuleLibrary
@@ -71,6 +72,7 @@ class Pipeline:
     boilerplate: Boilerplate
     speakers: SpeakerList
     now: Callable[[], datetime]
+    _robots: RobotsCache | None = None
 
     def reload_rules(self) -> ReloadReport:
         """Re-read changed rule files; the pipeline switches to the new rule set at once."""
@@ -182,6 +184,10 @@ class Pipeline:
         if entry_store.already_processed_url(self.db, entry):
             entry_store.mark_done(self.db, entry.id, "same article already seen in another feed")
             return 0
+        if self._respects_robots(entry) and not await self.robots.allowed(entry.url):
+            entry_store.mark_done(self.db, entry.id, "skipped: the site's robots.txt disallows it")
+            log.info("entry %s: robots.txt disallows fetching it", entry.url)
+            return 0
         try:
             article = await self._article(entry.url)
         except (FetchError, ExtractionError) as e:
@@ -199,6 +205,16 @@ class Pipeline:
             article, self.rules, statements, self.speakers, feed_name=entry.feed_name
         )
         return self._store(entry, article, statements, matches)
+
+    def _respects_robots(self, entry: StoredEntry) -> bool:
+        configured = next((f for f in self.config.feeds if f.url == entry.feed_url), None)
+        return configured is None or configured.robots
+
+    @property
+    def robots(self) -> RobotsCache:
+        if self._robots is None:
+            self._robots = RobotsCache(self.http, self.config.fetch.user_agent)
+        return self._robots
 
     async def _article(self, url: str) -> Article:
         result = await self.http.fetch(url)

@@ -120,6 +120,7 @@ class StoredEntry:
     feed_id: int
     feed_name: str
     url: str | None
+    feed_url: str
     title: str | None
     published: datetime | None
     attempts: int

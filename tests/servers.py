@@ -83,6 +83,7 @@ class NewsSite:
     requests: list[tuple[str, int]] = field(default_factory=list)  # (path, status)
     article_failures: dict[str, int] = field(default_factory=dict)  # name -> 503s still to give
     hang_seconds: float = 5.0
+    robots: str | None = None  # robots.txt, when the site has one
     server: ServerThread | None = None
 
     @property
@@ -152,8 +153,14 @@ class NewsSite:
         self.requests.append((request.path, response.status))
         return response
 
+    async def _robots(self, request: web.Request) -> web.Response:
+        if self.robots is None:
+            return self._log(request, web.Response(status=404))
+        return self._log(request, web.Response(text=self.robots))
+
     def start(self) -> NewsSite:
         app = web.Application()
+        app.router.add_get("/robots.txt", self._robots)
         app.router.add_get("/feeds/{name}.xml", self._feed)
         app.router.add_get("/articles/{name}", self._article)
         self.server = ServerThread(app).start()

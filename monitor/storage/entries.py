@@ -50,7 +50,7 @@ def pending_entries(
     """Entries to process now, oldest first; failed ones wait out their backoff."""
     rows = db.execute(
         """SELECT e.id, e.feed_id, coalesce(f.name, f.title, f.url), e.url, e.title,
-                  e.published, e.attempts
+                  e.published, e.attempts, f.url
            FROM entries e JOIN feeds f ON f.id = e.feed_id
            WHERE e.status = 'new' AND (e.retry_at IS NULL OR e.retry_at <= ?)
            ORDER BY e.id LIMIT ?""",
@@ -65,6 +65,7 @@ def pending_entries(
             title=r[4],
             published=from_iso(r[5]),
             attempts=r[6],
+            feed_url=r[7],
         )
         for r in rows
     ]

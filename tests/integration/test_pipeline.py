@@ -396,3 +396,25 @@ async def test_throttle_holds_extra_alerts_for_an_hourly_digest(
     assert later.alerts_pending == 0
     db = open_database(tmp_path / "monitor.db")
     assert db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("respect", [True, False])
+async def test_robots_txt_is_respected_for_articles(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, respect: bool
+) -> None:
+    news_site.robots = "User-agent: monitor\nDisallow: /articles/00\n"
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news"), "robots": respect}],
+        slack_api_url=fake_slack.api_url,
+    )
+    await _run(path, fake_slack)
+    fetched = {p for p, _ in news_site.requests if p.startswith("/articles/")}
+    if respect:
+        assert fetched == {"/articles/" + n for n in news_site.pages if not n.startswith("00")}
+        assert news_site.statuses("/robots.txt") == [200]  # fetched once, cached
+        db = open_database(tmp_path / "monitor.db")
+        notes = [r[0] for r in db.execute("SELECT last_error FROM entries WHERE status = 'done'")]
+        assert sum("robots.txt disallows" in (n or "") for n in notes) == 5
+    else:
+        assert len(fetched) == 5
