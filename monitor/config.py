@@ -30,6 +30,9 @@ class FeedConfig(_Strict):
     name: str | None = None
     interval: Duration = timedelta(minutes=5)
     robots: bool = True  # respect the article site's robots.txt
+    # auto: use the article the feed carries when it is a full one, else fetch the page;
+    # always: fetch the page; never: only what the feed carries.
+    fetch_article: Literal["auto", "always", "never"] = "auto"
 
     @field_validator("url")
     @classmethod

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from monitor.alerts import render_alert
 from monitor.alerts.render import render_followup
-from monitor.config import Config
+from monitor.config import Config, FeedConfig
 from monitor.errors import ExtractionError, FeedParseError, FetchError
 from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
@@ -51,6 +51,7 @@ from monitor.storage.stories import StoryAssignment
 
 log = logging.getLogger(__name__)
 MAX_REQUESTED_INTERVAL = 86400.0
+FULL_ARTICLE_WORDS = 250
 T = TypeVar("T")
 
 
@@ -177,19 +178,15 @@ class Pipeline:
         return sum(queued)
 
     async def process_entry(self, entry: StoredEntry) -> int:
-        """Fetch, extract, match and queue alerts for one entry; return alerts queued."""
-        if not entry.url:
-            entry_store.mark_done(self.db, entry.id, "entry has no link")
+        """Get the article (from the feed or the page), extract, match, queue alerts."""
+        if not entry.url and not entry.content:
+            entry_store.mark_done(self.db, entry.id, "entry has no link and no content")
             return 0
-        if entry_store.already_processed_url(self.db, entry):
+        if entry.url and entry_store.already_processed_url(self.db, entry):
             entry_store.mark_done(self.db, entry.id, "same article already seen in another feed")
             return 0
-        if self._respects_robots(entry) and not await self.robots.allowed(entry.url):
-            entry_store.mark_done(self.db, entry.id, "skipped: the site's robots.txt disallows it")
-            log.info("entry %s: robots.txt disallows fetching it", entry.url)
-            return 0
         try:
-            article = await self._article(entry.url)
+            article = await self._entry_article(entry)
         except (FetchError, ExtractionError) as e:
             log.warning("entry %s (%s): %s", entry.url, entry.feed_name, e)
             entry_store.record_entry_failure(self.db, entry, str(e), self.now())
@@ -198,17 +195,50 @@ class Pipeline:
             log.exception("entry %s: unexpected failure (a bug, please report it)", entry.url)
             entry_store.record_entry_failure(self.db, entry, f"internal error: {e!r}", self.now())
             return 0
+        if article is None:
+            return 0
         if entry.published is not None:  # feeds give the time; pages often only the day
             article = replace(article, published=entry.published)
+        if article.title is None and entry.title:  # the feed's own copy has no <title>
+            article = replace(article, title=entry.title)
         statements = extract_statements(article.paragraphs, self.speakers)
         matches = match_article(
             article, self.rules, statements, self.speakers, feed_name=entry.feed_name
         )
         return self._store(entry, article, statements, matches)
 
-    def _respects_robots(self, entry: StoredEntry) -> bool:
-        configured = next((f for f in self.config.feeds if f.url == entry.feed_url), None)
-        return configured is None or configured.robots
+    async def _entry_article(self, entry: StoredEntry) -> Article | None:
+        """`fetch_article`: the feed's own copy when full (auto) or always (never), else the
+        page (robots.txt permitting). None: nothing to process, the entry is done."""
+        feed = self._feed_config(entry)
+        mode = feed.fetch_article if feed else "auto"
+        carried = await self._carried_article(entry) if mode != "always" else None
+        if mode == "never" or (carried is not None and _is_full(carried)) or not entry.url:
+            if carried is None:
+                entry_store.mark_done(self.db, entry.id, "the feed carries no article text")
+            return carried
+        if (feed is None or feed.robots) and not await self.robots.allowed(entry.url):
+            entry_store.mark_done(self.db, entry.id, "skipped: the site's robots.txt disallows it")
+            log.info("entry %s: robots.txt disallows fetching it", entry.url)
+            return None
+        return await self._article(entry.url)
+
+    async def _carried_article(self, entry: StoredEntry) -> Article | None:
+        if not entry.content:
+            return None
+        page = f"<html><body><article>{entry.content}</article></body></html>".encode()
+        try:
+            return await asyncio.to_thread(
+                extract_article,
+                page,
+                url=entry.url or entry.feed_url,
+                boilerplate=self.boilerplate,
+            )
+        except ExtractionError:
+            return None
+
+    def _feed_config(self, entry: StoredEntry) -> FeedConfig | None:
+        return next((f for f in self.config.feeds if f.url == entry.feed_url), None)
 
     @property
     def robots(self) -> RobotsCache:
@@ -299,6 +329,11 @@ def over_throttle(conn: sqlite3.Connection, match: Match, now: datetime) -> bool
     if match.throttle is None:
         return False
     return outbox_store.alerts_in_last_hour(conn, match.rule, now) >= match.throttle
+
+
+def _is_full(article: Article) -> bool:
+    """A feed's copy is the full article, not a teaser, when it is this long."""
+    return len(article.text.split()) >= FULL_ARTICLE_WORDS
 
 
 async def _bounded(limit: int, coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:

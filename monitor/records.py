@@ -18,6 +18,7 @@ class FeedEntry:
     url: str | None
     title: str | None
     published: datetime | None
+    content: str | None = None  # the article as the feed carries it (HTML), if it does
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class StoredEntry:
     title: str | None
     published: datetime | None
     attempts: int
+    content: str | None = None
 
 
 @dataclass(frozen=True)

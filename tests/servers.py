@@ -72,6 +72,7 @@ class FeedSpec:
     items: list[str]
     mode: str = "ok"  # ok | error500 | timeout | garbage
     title: str = "Test News"
+    full_content: bool = False  # items carry the article body as content:encoded
 
 
 @dataclass
@@ -109,13 +110,23 @@ class NewsSite:
                 f"<item><title>{escape(title)}</title>"
                 f"<link>{self.article_url(name)}?utm_source=feed&amp;utm_medium=rss</link>"
                 f'<guid isPermaLink="false">{escape(name)}</guid>'
-                f"<pubDate>{date}</pubDate></item>"
+                f"<pubDate>{date}</pubDate>{self._content(name, spec)}</item>"
             )
         return (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
             f"<title>{escape(spec.title)}</title><link>{self.url}/</link>"
             f"<description>test</description>{''.join(items)}</channel></rss>"
         )
+
+    def _content(self, name: str, spec: FeedSpec) -> str:
+        if not spec.full_content:
+            return ""
+        root = lxml.html.document_fromstring(self.pages[name])
+        body = "".join(
+            lxml.html.tostring(p, encoding="unicode") for p in root.xpath("//article//p")
+        )
+        return f"<content:encoded><![CDATA[{body}]]></content:encoded>"
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
         spec = self.feeds.get(request.match_info["name"])

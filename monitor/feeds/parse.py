@@ -127,7 +127,19 @@ def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
     key = _entry_key(raw.get("id"), url, title, raw.get("summary"))
     if key is None:
         return None
-    return FeedEntry(key=key, url=url, title=title, published=_published(raw))
+    return FeedEntry(
+        key=key, url=url, title=title, published=_published(raw), content=_content(raw)
+    )
+
+
+def _content(raw: Any) -> str | None:
+    """content:encoded / Atom content, else the summary (HTML as the feed gives it)."""
+    for item in raw.get("content") or []:
+        value = item.get("value") if isinstance(item, dict) else None
+        if value and value.strip():
+            return str(value)
+    summary = raw.get("summary")
+    return str(summary) if summary and str(summary).strip() else None
 
 
 def _entry_key(

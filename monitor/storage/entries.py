@@ -26,8 +26,8 @@ def add_entries(
         before = conn.total_changes
         conn.executemany(
             """INSERT INTO entries (feed_id, key, url, canonical_url, title, published,
-                                    first_seen_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, key) DO NOTHING""",
+                                    first_seen_at, content)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id, key) DO NOTHING""",
             [
                 (
                     feed_id,
@@ -37,6 +37,7 @@ def add_entries(
                     e.title,
                     to_iso(e.published),
                     to_iso(now),
+                    e.content,
                 )
                 for e in entries
             ],
@@ -50,7 +51,7 @@ def pending_entries(
     """Entries to process now, oldest first; failed ones wait out their backoff."""
     rows = db.execute(
         """SELECT e.id, e.feed_id, coalesce(f.name, f.title, f.url), e.url, e.title,
-                  e.published, e.attempts, f.url
+                  e.published, e.attempts, f.url, e.content
            FROM entries e JOIN feeds f ON f.id = e.feed_id
            WHERE e.status = 'new' AND (e.retry_at IS NULL OR e.retry_at <= ?)
            ORDER BY e.id LIMIT ?""",
@@ -66,6 +67,7 @@ def pending_entries(
             published=from_iso(r[5]),
             attempts=r[6],
             feed_url=r[7],
+            content=r[8],
         )
         for r in rows
     ]

@@ -77,6 +77,7 @@ CREATE TABLE entries (
     status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'done', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
     retry_at TEXT,                    -- after a failed attempt: not before this time
+    content TEXT,                     -- the article as the feed carries it, if it does
     last_error TEXT,
     UNIQUE (feed_id, key)
 );
@@ -141,6 +142,7 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     feeds learn where they moved and whether they are gone."""
     _execute_script(conn, STORIES)
     conn.execute("ALTER TABLE feeds ADD COLUMN fetch_url TEXT")
+    conn.execute("ALTER TABLE entries ADD COLUMN content TEXT")
     conn.execute("ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
     for column in (
         "story_id INTEGER REFERENCES stories (id)",

@@ -418,3 +418,21 @@ async def test_robots_txt_is_respected_for_articles(
         assert sum("robots.txt disallows" in (n or "") for n in notes) == 5
     else:
         assert len(fetched) == 5
+
+
+@pytest.mark.parametrize(("mode", "page_fetches"), [("auto", 0), ("always", 5), ("never", 0)])
+async def test_fetch_article_uses_the_feeds_full_copy(
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, mode: str, page_fetches: int
+) -> None:
+    news_site.feeds["news"].full_content = True
+    path = write_config(
+        tmp_path,
+        [{"url": news_site.feed_url("news"), "fetch_article": mode}],
+        slack_api_url=fake_slack.api_url,
+    )
+    report = await _run(path, fake_slack)
+    fetched = [p for p, _ in news_site.requests if p.startswith("/articles/")]
+    assert len(fetched) == page_fetches
+    assert report.alerts_queued == 5  # the same 4 alerts + 1 reply, whichever copy was read
+    top, replies = _top_and_replies(fake_slack)
+    assert len(top) == 4 and len(replies) == 1
