@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,9 @@ from monitor.errors import MonitorError
 from monitor.extraction import extract_article
 from monitor.fetching import HttpClient
 from monitor.records import Article, Match
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger("monitor")
 
@@ -330,6 +334,115 @@ def _print_backtest(found: Iterator[tuple[Article, list[Match]]], total: int) ->
                     f"  matched: {', '.join(match.terms)}"
                 )
     click.echo(f"\n{hits} alerts would have been sent for {total} articles.")
+
+
+@main.group()
+def feeds() -> None:
+    """Add, list and remove feeds; import and export OPML."""
+
+
+def _feeds_db(config_file: str | None) -> tuple[Config, sqlite_utils.Database]:
+    from monitor.storage import open_database
+
+    config = load_config(config_path(config_file))
+    return config, open_database(config.database)
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="Name shown in alerts (default: the feed's own title).")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def feeds_add(url: str, name: str | None, config_file: str | None) -> None:
+    """Add a feed by its address or a site's home page (its feed is discovered).
+
+    Example: monitor feeds add https://www.kyivpost.com/
+    """
+    from monitor.clock import utcnow
+    from monitor.feeds.manage import discover
+    from monitor.storage.feeds import add_feed
+
+    config, db = _feeds_db(config_file)
+
+    async def find() -> tuple[str, str | None]:
+        async with HttpClient(config.fetch) as http:
+            return await discover(http, url)
+
+    feed_url, title = asyncio.run(find())
+    interval = 300.0
+    if add_feed(db, feed_url, name, interval, utcnow(), title=title):
+        click.echo(f"added {name or title or feed_url} <{feed_url}>")
+    else:
+        click.echo(f"already watched: <{feed_url}>")
+
+
+@feeds.command("list")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def feeds_list(config_file: str | None) -> None:
+    """List the watched feeds, where each comes from, and its health.
+
+    Example: monitor feeds list
+    """
+    from monitor.storage.feeds import feed_status
+
+    _, db = _feeds_db(config_file)
+    for feed in feed_status(db):
+        if feed["enabled"]:
+            state = "GONE" if feed["gone"] else ("FAILING" if feed["last_error"] else "ok")
+            click.echo(f"{state:8} {feed['origin']:7} {feed['name']}  <{feed['url']}>")
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def feeds_remove(url: str, config_file: str | None) -> None:
+    """Stop watching a feed added with `feeds add` or OPML.
+
+    Example: monitor feeds remove https://example.org/feed.xml
+    """
+    from monitor.storage.feeds import remove_feed
+
+    _, db = _feeds_db(config_file)
+    outcome = remove_feed(db, url)
+    if outcome == "config":
+        raise click.ClickException(
+            f"{url} is listed in {config_path(config_file)}: remove it there"
+        )
+    if outcome == "missing":
+        raise click.ClickException(f"{url} is not a watched feed (see `monitor feeds list`)")
+    click.echo(f"removed <{url}>")
+
+
+@feeds.command("import")
+@click.argument("opml_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def feeds_import(opml_file: str, config_file: str | None) -> None:
+    """Watch every feed of an OPML file (from another reader).
+
+    Example: monitor feeds import subscriptions.opml
+    """
+    from monitor.clock import utcnow
+    from monitor.feeds.opml import read_opml
+    from monitor.storage.feeds import add_feed
+
+    _, db = _feeds_db(config_file)
+    found = read_opml(Path(opml_file).read_bytes(), opml_file)
+    added = sum(add_feed(db, url, title, 300.0, utcnow()) for url, title in found)
+    click.echo(f"{added} feeds added, {len(found) - added} already watched, from {opml_file}")
+
+
+@feeds.command("export")
+@click.option("--config", "config_file", metavar="PATH", help="monitor.yaml to use.")
+def feeds_export(config_file: str | None) -> None:
+    """Print the watched feeds as OPML (for another reader, or a backup).
+
+    Example: monitor feeds export > feeds.opml
+    """
+    from monitor.feeds.opml import write_opml
+    from monitor.storage.feeds import feed_status
+
+    _, db = _feeds_db(config_file)
+    rows = [(f["url"], f["name"]) for f in feed_status(db) if f["enabled"]]
+    click.echo(write_opml(rows), nl=False)
 
 
 @main.group()

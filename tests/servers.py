@@ -169,8 +169,24 @@ class NewsSite:
             return self._log(request, web.Response(status=404))
         return self._log(request, web.Response(text=self.robots))
 
+    async def _home(self, request: web.Request) -> web.Response:
+        """A home page that announces its feed, for autodiscovery."""
+        links = "".join(
+            f'<link rel="alternate" type="application/rss+xml" '
+            f'href="/feeds/{name}.xml" title="{name}">'
+            for name in self.feeds
+        )
+        return self._log(
+            request,
+            web.Response(
+                text=f"<html><head><title>Test News</title>{links}</head><body>Hi</body></html>",
+                content_type="text/html",
+            ),
+        )
+
     def start(self) -> NewsSite:
         app = web.Application()
+        app.router.add_get("/", self._home)
         app.router.add_get("/robots.txt", self._robots)
         app.router.add_get("/feeds/{name}.xml", self._feed)
         app.router.add_get("/articles/{name}", self._article)

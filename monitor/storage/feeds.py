@@ -22,17 +22,52 @@ def _feed(row: Any) -> StoredFeed:
 
 
 def sync_feeds(db: sqlite_utils.Database, feeds: Sequence[FeedConfig], now: datetime) -> None:
-    """Make the table follow the config: add new feeds (due now), update, disable removed ones."""
+    """Make the config's feeds follow monitor.yaml: add new ones (due now), update, disable
+    removed ones. Feeds added with `monitor feeds add` or OPML are left alone."""
     with transaction(db.conn) as conn:
-        conn.execute("UPDATE feeds SET enabled = 0")
+        conn.execute("UPDATE feeds SET enabled = 0 WHERE origin = 'config'")
         for feed in feeds:
             conn.execute(
                 """INSERT INTO feeds (url, name, interval_seconds, enabled, next_poll_at)
                    VALUES (?, ?, ?, 1, ?)
                    ON CONFLICT (url) DO UPDATE SET name = excluded.name,
-                       interval_seconds = excluded.interval_seconds, enabled = 1""",
+                       interval_seconds = excluded.interval_seconds, enabled = 1,
+                       origin = 'config'""",
                 (feed.url, feed.name, feed.interval.total_seconds(), to_iso(now)),
             )
+
+
+def add_feed(
+    db: sqlite_utils.Database,
+    url: str,
+    name: str | None,
+    interval: float,
+    now: datetime,
+    title: str | None = None,
+) -> bool:
+    """A feed added by hand or from OPML (kept across restarts); False if already there."""
+    with transaction(db.conn) as conn:
+        if conn.execute("SELECT 1 FROM feeds WHERE url = ? AND enabled = 1", (url,)).fetchone():
+            return False
+        conn.execute(
+            """INSERT INTO feeds (url, name, title, interval_seconds, enabled, next_poll_at,
+                                  origin)
+               VALUES (?, ?, ?, ?, 1, ?, 'added')
+               ON CONFLICT (url) DO UPDATE SET enabled = 1, name = excluded.name""",
+            (url, name, title, interval, to_iso(now)),
+        )
+    return True
+
+
+def remove_feed(db: sqlite_utils.Database, url: str) -> str:
+    """Disable an added feed; 'config' if it comes from monitor.yaml, 'missing' if unknown."""
+    row = db.execute("SELECT origin FROM feeds WHERE url = ? AND enabled = 1", (url,)).fetchone()
+    if row is None:
+        return "missing"
+    if row[0] == "config":
+        return "config"
+    db.execute("UPDATE feeds SET enabled = 0 WHERE url = ?", (url,))
+    return "removed"
 
 
 def enabled_feeds(db: sqlite_utils.Database) -> list[StoredFeed]:
@@ -132,7 +167,7 @@ def feed_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return list(
         db.query(
             """SELECT url, coalesce(name, title, url) AS name, enabled, last_success_at,
-                      last_error, consecutive_failures, next_poll_at, fetch_url, gone
+                      last_error, consecutive_failures, next_poll_at, fetch_url, gone, origin
                FROM feeds ORDER BY id"""
         )
     )

@@ -61,6 +61,7 @@ CREATE TABLE feeds (
     last_error TEXT,
     consecutive_failures INTEGER NOT NULL DEFAULT 0,
     fetch_url TEXT,                   -- where a permanent redirect moved the feed
+    origin TEXT NOT NULL DEFAULT 'config',  -- config (monitor.yaml) or added (feeds add, OPML)
     gone INTEGER NOT NULL DEFAULT 0   -- answered 410 Gone: no longer polled
 );
 CREATE INDEX feeds_due ON feeds (enabled, next_poll_at);
@@ -143,6 +144,7 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     _execute_script(conn, STORIES)
     conn.execute("ALTER TABLE feeds ADD COLUMN fetch_url TEXT")
     conn.execute("ALTER TABLE entries ADD COLUMN content TEXT")
+    conn.execute("ALTER TABLE feeds ADD COLUMN origin TEXT NOT NULL DEFAULT 'config'")
     conn.execute("ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0")
     for column in (
         "story_id INTEGER REFERENCES stories (id)",

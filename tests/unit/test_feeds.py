@@ -46,3 +46,33 @@ def test_html_page_is_not_a_feed() -> None:
 )
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+
+
+def test_google_news_sitemap_is_a_source() -> None:
+    sitemap = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+ <url><loc>https://n.example/a?utm_source=x</loc><news:news>
+   <news:publication><news:name>N</news:name><news:language>en</news:language></news:publication>
+   <news:publication_date>2024-06-17T18:00:00+00:00</news:publication_date>
+   <news:title>Kirby on NATO</news:title></news:news></url>
+ <url><loc>https://n.example/not-news</loc></url>
+</urlset>"""
+    feed = parse_feed(sitemap, url="https://n.example/news-sitemap.xml")
+    (entry,) = feed.entries
+    assert entry.key == "https://n.example/a" and entry.title == "Kirby on NATO"
+    assert entry.published is not None and entry.published.isoformat().startswith("2024-06-17")
+
+
+def test_json_feed() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": ['
+        b'{"id": "1", "url": "/a", "title": "T", "date_published": "2024-06-17T18:00:00Z"}]}'
+    )
+    feed = parse_feed(
+        body, url="https://n.example/feed.json", headers={"content-type": "application/feed+json"}
+    )
+    (entry,) = feed.entries
+    assert feed.title == "J" and entry.url == "https://n.example/a" and entry.key == "1"
+    with pytest.raises(FeedParseError, match="JSON without a JSON Feed"):
+        parse_feed(b'{"a": 1}', url="https://n.example/x.json")
