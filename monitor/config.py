@@ -50,6 +50,9 @@ class FetchConfig(_Strict):
     concurrency: int = Field(default=8, gt=0)
     per_host_concurrency: int = Field(default=2, gt=0)  # requests at once to one host
     per_host_delay: float = Field(default=0.5, ge=0)  # seconds between requests to one host
+    # A feed is polled about twice per gap between its entries, never more often than its
+    # `interval`, never less often than this.
+    max_interval: Duration = timedelta(hours=1)
     user_agent: str = USER_AGENT
 
 

@@ -24,6 +24,7 @@ from monitor.errors import ExtractionError, FeedParseError, FetchError
 from monitor.extraction import Boilerplate, extract_article
 from monitor.feeds import parse_feed
 from monitor.feeds.discover import feed_links, looks_like_html
+from monitor.feeds.schedule import next_interval, publishing_gap
 from monitor.fetching import HttpClient
 from monitor.fetching.robots import RobotsCache
 from monitor.matching import RuleSet, match_article
@@ -50,7 +51,7 @@ from monitor.storage.schema import transaction
 from monitor.storage.stories import StoryAssignment
 
 log = logging.getLogger(__name__)
-MAX_REQUESTED_INTERVAL = 86400.0
+DEFAULT_INTERVAL = timedelta(minutes=5)
 FULL_ARTICLE_WORDS = 250
 T = TypeVar("T")
 
@@ -126,7 +127,7 @@ class Pipeline:
             last_modified=result.last_modified,
             title=parsed.title,
         )
-        self._respect_requested_interval(feed, parsed.min_interval, result.max_age)
+        self._reschedule(feed, parsed, result.max_age)
         log.info("feed %s: %d entries, %d new", feed.display_name, len(parsed.entries), new)
         return PollOutcome(feed=feed, new_entries=new)
 
@@ -156,18 +157,21 @@ class Pipeline:
         )
         return parsed, found
 
-    def _respect_requested_interval(
-        self, feed: StoredFeed, ttl: float | None, max_age: float | None
-    ) -> None:
-        """A feed's `ttl`/`sy:updatePeriod` or Cache-Control max-age longer than our interval
-        moves its next poll out (up to a day): polling sooner only fetches the same bytes."""
-        asked = max(ttl or 0.0, max_age or 0.0)
-        if asked <= 0:
-            return
-        wait = timedelta(seconds=min(asked, MAX_REQUESTED_INTERVAL))
+    def _reschedule(self, feed: StoredFeed, parsed: ParsedFeed, max_age: float | None) -> None:
+        """Next poll from how often the feed publishes, within the configured interval and
+        `fetch.max_interval`, pushed later by its ttl / sy:updatePeriod / max-age."""
         configured = next((f.interval for f in self.config.feeds if f.url == feed.url), None)
-        if configured is None or wait > configured:
-            feed_store.reschedule(self.db, feed.id, self.now() + wait)
+        base = configured or DEFAULT_INTERVAL
+        dates = [e.published for e in parsed.entries if e.published is not None]
+        interval = next_interval(
+            base,
+            self.config.fetch.max_interval,
+            gap=publishing_gap(dates),
+            ttl=parsed.min_interval,
+            max_age=max_age,
+        )
+        if interval != base:
+            feed_store.reschedule(self.db, feed.id, self.now() + interval)
 
     async def process_pending(self) -> int:
         """Process every pending entry; return how many alerts were queued."""
