@@ -17,6 +17,7 @@ import feedparser
 from defusedxml import ElementTree as DefusedET
 
 from monitor.errors import FeedParseError
+from monitor.feeds.fast import parse_plain_feed
 from monitor.feeds.urls import canonical_url
 from monitor.records import FeedEntry, ParsedFeed
 
@@ -31,6 +32,16 @@ def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) 
         return parse_json_feed(body, url=url)
     if b"<urlset" in body[:4096] and NEWS_SITEMAP.encode() in body[:8192]:
         return parse_news_sitemap(body, url=url)
+    plain = parse_plain_feed(body, url)
+    if plain is not None:
+        return plain
+    return parse_with_feedparser(body, url=url, headers=headers)
+
+
+def parse_with_feedparser(
+    body: bytes, *, url: str, headers: dict[str, str] | None = None
+) -> ParsedFeed:
+    """The general path: every format and every oddity feedparser knows."""
     response_headers = {"content-location": url, **(headers or {})}
     parsed = feedparser.parse(body, response_headers=response_headers)
     if not parsed.get("version") and not parsed.entries:
