@@ -190,11 +190,22 @@ def bench(args: argparse.Namespace, base: str, tmp: Path) -> dict[str, object]:
     import urllib.request
 
     results: dict[str, object] = {"feeds": args.feeds}
+    has_reader = (
+        subprocess.run([args.reader_python, "-c", "import reader"], capture_output=True).returncode
+        == 0
+    )
+    if not has_reader:
+        print(
+            f"reader is not installed in {args.reader_python}: the baseline is skipped "
+            "(python -m venv r && r/bin/pip install reader sgmllib3k, then --reader-python "
+            "r/bin/python)"
+        )
     print(f"{'cycle':<7} {'client':<8} {'feeds/s':>8} {'CPU s':>7} {'peak RSS':>9} {'failed':>7}")
     for cycle in (1, 2):
         urllib.request.urlopen(urllib.request.Request(f"{base}/phase/{cycle}", method="POST"))
         row = {}
-        for kind, python in (("monitor", sys.executable), ("reader", args.reader_python)):
+        clients = [("monitor", sys.executable)] + ([("reader", args.reader_python)] * has_reader)
+        for kind, python in clients:
             figures = run_client(python, kind, base, args.feeds, tmp / f"{kind}.db")
             figures["feeds_per_second"] = args.feeds / figures["seconds"]
             row[kind] = figures
@@ -203,9 +214,10 @@ def bench(args: argparse.Namespace, base: str, tmp: Path) -> dict[str, object]:
                 f"{figures['cpu_seconds']:>7.1f} {figures['peak_rss_mb']:>7.0f} MB "
                 f"{figures['failed']:>7.0f}"
             )
-        ratio = row["monitor"]["feeds_per_second"] / row["reader"]["feeds_per_second"]
-        row["ratio"] = ratio
-        print(f"cycle {cycle}: monitor / reader = x{ratio:.2f}")
+        if has_reader:
+            ratio = row["monitor"]["feeds_per_second"] / row["reader"]["feeds_per_second"]
+            row["ratio"] = ratio
+            print(f"cycle {cycle}: monitor / reader = x{ratio:.2f}")
         results[f"cycle{cycle}"] = row
     return results
 

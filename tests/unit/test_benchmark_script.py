@@ -113,3 +113,28 @@ def test_matching_benchmark_runs_small(tmp_path: Path) -> None:
     assert figures["articles"] == 20 and figures["naive_articles"] == 5
     assert figures["median_ms"] > 0 and figures["ratio"] > 0
     assert figures["compiled_memory_bytes"] > 0
+
+
+def test_polling_benchmark_runs_small_without_reader(tmp_path: Path) -> None:
+    script = SCRIPT.parent / "polling.py"
+    out = tmp_path / "polling.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--feeds",
+            "30",
+            "--json",
+            str(out),
+            "--reader-python",
+            sys.executable,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    for cycle in ("cycle1", "cycle2"):
+        assert figures[cycle]["monitor"]["feeds_per_second"] > 0
+    assert figures["cycle2"]["monitor"]["failed"] == 1  # feed 7 fails in the second cycle
