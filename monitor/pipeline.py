@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any, TypeVar
 
 import sqlite_utils
@@ -75,6 +76,11 @@ class Pipeline:
     speakers: SpeakerList
     now: Callable[[], datetime]
     _robots: RobotsCache | None = None
+
+    @cached_property
+    def configured_feeds(self) -> dict[str, FeedConfig]:
+        """monitor.yaml's feeds by URL (looked up per feed and per entry)."""
+        return {feed.url: feed for feed in self.config.feeds}
 
     def reload_rules(self) -> ReloadReport:
         """Re-read changed rule files; the pipeline switches to the new rule set at once."""
@@ -160,8 +166,8 @@ class Pipeline:
     def _reschedule(self, feed: StoredFeed, parsed: ParsedFeed, max_age: float | None) -> None:
         """Next poll from how often the feed publishes, within the configured interval and
         `fetch.max_interval`, pushed later by its ttl / sy:updatePeriod / max-age."""
-        configured = next((f.interval for f in self.config.feeds if f.url == feed.url), None)
-        base = configured or DEFAULT_INTERVAL
+        configured = self.configured_feeds.get(feed.url)
+        base = configured.interval if configured else DEFAULT_INTERVAL
         dates = [e.published for e in parsed.entries if e.published is not None]
         interval = next_interval(
             base,
@@ -242,7 +248,7 @@ class Pipeline:
             return None
 
     def _feed_config(self, entry: StoredEntry) -> FeedConfig | None:
-        return next((f for f in self.config.feeds if f.url == entry.feed_url), None)
+        return self.configured_feeds.get(entry.feed_url)
 
     @property
     def robots(self) -> RobotsCache:

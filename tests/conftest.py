@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -9,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.servers import FakeSlack, FeedSpec, NewsSite
+from tests.servers import SLACK_TOKEN, FakeSlack, FeedSpec, NewsSite
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
@@ -46,11 +49,12 @@ def write_config(
     *,
     slack_api_url: str | None = None,
     fetch: dict[str, Any] | None = None,
+    rules: Path | None = None,
 ) -> Path:
-    """A monitor.yaml in `folder` using the shipped rules; returns its path."""
+    """A monitor.yaml in `folder` (the shipped rules unless `rules` is given); its path."""
     config: dict[str, Any] = {
         "database": "monitor.db",
-        "rules": str(REPO / "rules"),
+        "rules": str(rules or REPO / "rules"),
         "feeds": feeds,
         "fetch": {
             "allow_private_addresses": True,
@@ -65,3 +69,16 @@ def write_config(
     path = folder / "monitor.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path
+
+
+def start_daemon(config: Path, stdout: int | None = subprocess.PIPE) -> subprocess.Popen[str]:
+    """`monitor run --config CONFIG` as a subprocess, with the fake Slack's token."""
+    env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
+    env.pop("MONITOR_CONFIG", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )

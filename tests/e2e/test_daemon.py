@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from monitor.storage import open_database
-from tests.conftest import write_config
-from tests.servers import SLACK_TOKEN, FakeSlack, NewsSite
+from tests.conftest import start_daemon, write_config
+from tests.servers import FakeSlack, NewsSite
 
 
 def _wait_for(condition, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
@@ -34,15 +31,7 @@ def test_daemon_delivers_then_stops_cleanly(
         [{"url": news_site.feed_url("news"), "interval": "1h"}],
         slack_api_url=fake_slack.api_url,
     )
-    env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
-    env.pop("MONITOR_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(path)
     try:
         assert _wait_for(lambda: len(fake_slack.posts) == 5), "daemon did not deliver"
         proc.send_signal(stop_signal)
@@ -71,20 +60,9 @@ def test_sighup_reloads_rules_and_a_broken_edit_is_reported(
         tmp_path,
         [{"url": news_site.feed_url("news"), "interval": "1h"}],
         slack_api_url=fake_slack.api_url,
+        rules=rules_dir,
     )
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules_dir)), encoding="utf-8"
-    )
-    env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
-    env.pop("MONITOR_CONFIG", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_daemon(path)
     try:
         assert _wait_for(lambda: len(fake_slack.posts) == 5), "daemon did not deliver"
         rule_file.write_text("rules:\n  - name: NATO\n    query: NATO AND\n", encoding="utf-8")

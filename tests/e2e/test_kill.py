@@ -3,16 +3,14 @@ each time; at the end every alert is delivered, none twice."""
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.conftest import write_config
-from tests.servers import SLACK_TOKEN, FakeSlack, FeedSpec, NewsSite
+from tests.conftest import start_daemon, write_config
+from tests.servers import FakeSlack, FeedSpec, NewsSite
 
 ALERTS = 100
 KILLS = 5
@@ -30,15 +28,7 @@ def _page(i: int) -> bytes:
 
 
 def _start(config: Path) -> subprocess.Popen[str]:
-    env = {**os.environ, "SLACK_BOT_TOKEN": SLACK_TOKEN}
-    env.pop("MONITOR_CONFIG", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_daemon(config, stdout=subprocess.DEVNULL)
 
 
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(
@@ -52,10 +42,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
         tmp_path,
         [{"url": news_site.feed_url("burst"), "interval": "1h"}],
         slack_api_url=fake_slack.api_url,
-    )
-    text = config.read_text(encoding="utf-8")
-    config.write_text(
-        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules)), encoding="utf-8"
+        rules=rules,
     )
     fake_slack.latency = 0.05  # so that kills land while messages are in flight
     rng = random.Random(2026)

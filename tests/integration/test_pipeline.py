@@ -292,11 +292,10 @@ async def test_followups_ignore_sends_no_reply(
     )
     news_site.feeds["news"].items = [KIRBY_002, KIRBY_003]
     path = write_config(
-        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
-    )
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules)), encoding="utf-8"
+        tmp_path,
+        [{"url": news_site.feed_url("news")}],
+        slack_api_url=fake_slack.api_url,
+        rules=rules,
     )
     await _run(path, fake_slack)
     top, replies = _top_and_replies(fake_slack)
@@ -373,11 +372,10 @@ async def test_throttle_holds_extra_alerts_for_an_hourly_digest(
         encoding="utf-8",
     )
     path = write_config(
-        tmp_path, [{"url": news_site.feed_url("news")}], slack_api_url=fake_slack.api_url
-    )
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules)), encoding="utf-8"
+        tmp_path,
+        [{"url": news_site.feed_url("news")}],
+        slack_api_url=fake_slack.api_url,
+        rules=rules,
     )
     config = load_config(path)
     sender = SlackSender(fake_slack.token, fake_slack.api_url)

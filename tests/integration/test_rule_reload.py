@@ -40,15 +40,12 @@ async def test_broken_edit_keeps_the_old_rule_and_removal_stops_it(
         tmp_path,
         [{"url": news_site.feed_url("news"), "interval": "1s"}],
         slack_api_url=fake_slack.api_url,
-    )
-    text = path.read_text(encoding="utf-8")
-    path.write_text(
-        text.replace(str(Path(__file__).parents[2] / "rules"), str(rules_dir)).replace(
-            "slack:\n", "slack:\n  ops_channel: '#ops'\n"
-        ),
-        encoding="utf-8",
+        rules=rules_dir,
     )
     config = load_config(path)
+    config = config.model_copy(
+        update={"slack": config.slack.model_copy(update={"ops_channel": "#ops"})}
+    )
     sender = SlackSender(fake_slack.token, fake_slack.api_url)
     clock = {"now": 0}
 
