@@ -89,8 +89,18 @@ def shipped_boilerplate_path() -> Path:
 
 
 def load_boilerplate(path: Path | None = None) -> Boilerplate:
-    """Load a boilerplate file (default: the shipped one); errors name the file and line."""
-    path = path or shipped_boilerplate_path()
+    """Load a boilerplate file (default: the shipped one, read once); errors name file and line."""
+    if path is None:
+        return _shipped()
+    return _load(path)
+
+
+@lru_cache(maxsize=1)
+def _shipped() -> Boilerplate:
+    return _load(shipped_boilerplate_path())
+
+
+def _load(path: Path) -> Boilerplate:
     try:
         doc = load_yaml(path)
     except (OSError, ValueError) as e:
