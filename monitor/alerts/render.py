@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.feeds.urls import canonical_url
-from monitor.matching.keywords import hit_phrases, split_sentences, term_regex
+from monitor.matching.keywords import hit_phrases, term_regex
 from monitor.records import Article, Match, SlackMessage
+from monitor.text import split_sentences
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from monitor.matching.query import And, Near, Node, Not, Or, Regex, Term, fold, words
+from monitor.matching.query import And, Near, Node, Not, Or, Regex, Term, words
+from monitor.text import fold
 
 Positions = dict[str, list[int]]  # field -> word indexes where a term starts
 TermFinder = Callable[[Term], Positions]

@@ -6,10 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-_SENTENCE_END = re.compile(r"[.!?…][\"”’»)]*\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]|\b(?:[A-Z]\.)+[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|Gov|Col|Lt|Sgt|St|No|Jr|Sr|vs)\.$"
-)
+from monitor.text import split_sentences
 
 
 @lru_cache(maxsize=4096)
@@ -21,19 +18,6 @@ def term_regex(term: str) -> re.Pattern[str]:
 
 def _found(term: str, text: str) -> bool:
     return term_regex(term).search(text) is not None
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Split at sentence ends, but not after initials and abbreviations such as U.S. or Dr."""
-    parts, start = [], 0
-    for end in _SENTENCE_END.finditer(paragraph):
-        head = paragraph[start : end.start() + 1]
-        if end.group().startswith(".") and _ABBREVIATION.search(head):
-            continue
-        parts.append(paragraph[start : end.end()].strip())
-        start = end.end()
-    parts.append(paragraph[start:].strip())
-    return [p for p in parts if p]
 
 
 def sentences(paragraphs: Iterable[str]) -> list[str]:

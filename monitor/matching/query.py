@@ -17,9 +17,10 @@ title or text. `@name` is a synonym group defined once in the rule file (`Kyiv|K
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from monitor.text import fold
 
 FIELDS = ("title", "text", "quote", "speaker", "source", "url")
 DEFAULT_FIELDS = ("title", "text")
@@ -50,12 +51,6 @@ class QueryError(ValueError):
     def __str__(self) -> str:
         hint = f" (hint: {self.hint})" if self.hint else ""
         return f"column {self.column}: {self.message}{hint}"
-
-
-def fold(text: str) -> str:
-    """Case- and accent-insensitive form: `Zelenskyy's` -> `zelenskyy's`, `Orbán` -> `orban`."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def words(text: str) -> list[str]:

@@ -9,10 +9,10 @@ prints "first they gotta win this war", another the whole sentence around it; a 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from monitor.records import Statement
+from monitor.text import fold
 
 SAME_STATEMENT = 0.6  # share of the shorter quote's content words found in the other
 MIN_CONTENT_WORDS = 2
@@ -31,9 +31,7 @@ STOPWORDS = frozenset(
 def normalise_quote(quote: str) -> str:
     """Case, accents, curly quotes, bracketed insertions, ellipses and punctuation folded."""
     text = _BRACKETS.sub(" ", quote).replace("…", " ").replace("’", "'")
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(_WORD.findall(text))
+    return " ".join(_WORD.findall(fold(text)))
 
 
 def content_words(quote: str) -> frozenset[str]:

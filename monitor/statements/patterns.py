@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from monitor.text import SENTENCE_END as SENTENCE_END
+
 SPEECH_VERBS = (
     "said|says|say|added|adds|noted|notes|stated|states|told|tells|explained|concluded|argued|"
     "announced|emphasi[sz]ed|stressed|continued|pledged|promised|warned|insisted|wrote|writes|"
@@ -69,26 +71,6 @@ BACKGROUND = re.compile(
     r"|\bas \w+(?: \w+)? (?:put it|once said|said at the time)\b|\bhad (?:said|told|stated)\b",
     re.I,
 )
-_NOT_AFTER = "".join(
-    rf"(?<!{a})"
-    for a in (
-        r"\b[A-Z]\.",
-        r"[A-Z]\.[A-Z]\.",
-        "Mr\\.",
-        "Ms\\.",
-        "Dr\\.",
-        "St\\.",
-        "Mrs\\.",
-        "Gen\\.",
-        "Sen\\.",
-        "Rep\\.",
-        "Gov\\.",
-        "Lt\\.",
-        "No\\.",
-    )
-)
-# A sentence end, but not after initials and abbreviations (`U.S. Secretary`, `Dr. Smith`).
-SENTENCE_END = re.compile(rf"(?<=[.!?…]){_NOT_AFTER}[\"”’»]?\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
 NOT_NAMES = frozenset(
     "The A An This That These Those It In On At For And But Or As If When While After "
     "Before During Since Regarding Speaking According However Meanwhile Moreover "

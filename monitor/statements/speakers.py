@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.errors import RuleError
+from monitor.text import fold as fold_text
 from monitor.yamlfile import load_yaml
 
 
@@ -29,10 +29,7 @@ class SpeakerFile(BaseModel):
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form of a name: `Orbán` and `orban` meet."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return " ".join(
-        "".join(c for c in decomposed if not unicodedata.combining(c)).split()
-    ).casefold()
+    return " ".join(fold_text(text).split())
 
 
 class SpeakerList:

@@ -6,8 +6,8 @@ import pytest
 
 from monitor.errors import RuleError
 from monitor.matching import Rule, load_rules, match_article
-from monitor.matching.keywords import split_sentences
 from monitor.records import Article
+from monitor.text import split_sentences
 from tests.conftest import REPO
 
 

@@ -1,0 +1,53 @@
+"""Text primitives shared by the stages: case/accent folding and sentence ends.
+
+One definition each, so that matching, statements and fingerprints agree on what a word
+and a sentence are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ABBREVIATIONS = (
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "Prof",
+    "Gen",
+    "Sen",
+    "Rep",
+    "Gov",
+    "Col",
+    "Lt",
+    "Sgt",
+    "St",
+    "No",
+    "Jr",
+    "Sr",
+    "vs",
+)
+_NOT_AFTER = "".join(
+    rf"(?<!{a})"
+    for a in (r"\b[A-Z]\.", r"[A-Z]\.[A-Z]\.", *(rf"\b{abbr}\." for abbr in _ABBREVIATIONS))
+)
+# A sentence end, but not after initials and abbreviations (`U.S. Secretary`, `Dr. Smith`).
+# The match starts right after the full stop and takes closing quotes and the spaces after.
+SENTENCE_END = re.compile(rf"(?<=[.!?…]){_NOT_AFTER}[\"”’»)]*\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form: `Orbán` -> `orban`, `Zelenskyy's` -> `zelenskyy's`."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """The sentences of a paragraph, each with its closing quotes."""
+    parts, start = [], 0
+    for end in SENTENCE_END.finditer(paragraph):
+        parts.append(paragraph[start : end.end()].strip())
+        start = end.end()
+    parts.append(paragraph[start:].strip())
+    return [p for p in parts if p]
