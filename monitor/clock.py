@@ -20,3 +20,14 @@ def to_iso(value: datetime | None) -> str | None:
 
 def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO 8601 timestamp as pages and feeds write it (`Z`, or no zone: UTC), else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from htmldate import find_date
 from lxml.html import HtmlElement
+
+from monitor.clock import parse_timestamp
 
 _ARTICLE_TYPES = {
     "newsarticle",
@@ -51,7 +53,6 @@ _META = {
         "date",
         "article:modified_time",
     ),
-    "description": ("og:description", "description", "twitter:description"),
     "locale": ("og:locale", "content-language", "language"),
 }
 
@@ -64,7 +65,6 @@ class PageMetadata:
     published: datetime | None = None
     language: str | None = None
     canonical_url: str | None = None
-    description: str | None = None
 
 
 def read_metadata(tree: HtmlElement, headers: dict[str, str] | None = None) -> PageMetadata:
@@ -81,7 +81,6 @@ def read_metadata(tree: HtmlElement, headers: dict[str, str] | None = None) -> P
         published=published,
         language=_language(tree, meta, headers or {}),
         canonical_url=_canonical(tree) or meta.get("og:url"),
-        description=_first(meta, "description"),
     )
 
 
@@ -145,17 +144,10 @@ def _publisher(value: Any) -> str | None:
 
 
 def _date(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
+    """ISO 8601, or at least its day (`2024-06-17 at noon` -> the 17th)."""
+    if not isinstance(value, str):
         return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        try:
-            parsed = datetime.fromisoformat(text[:10])
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_timestamp(value) or parse_timestamp(value.strip()[:10])
 
 
 def _title_element(tree: HtmlElement) -> str | None:

@@ -15,6 +15,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from monitor.clock import parse_timestamp
 from monitor.feeds.urls import canonical_url
 from monitor.records import FeedEntry, ParsedFeed
 
@@ -154,10 +155,7 @@ def _rfc822(value: str | None) -> datetime | None:
 
 
 def _iso(value: str | None) -> datetime | None:
-    if not value or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise _Unusual from None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parse_timestamp(value)
+    if parsed is None and value and value.strip():
+        raise _Unusual  # odd dates: feedparser knows dozens of formats
+    return parsed

@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 import feedparser
 from defusedxml import ElementTree as DefusedET
 
+from monitor.clock import parse_timestamp
 from monitor.errors import FeedParseError
 from monitor.feeds.fast import parse_plain_feed
 from monitor.feeds.urls import canonical_url
@@ -72,7 +73,7 @@ def parse_news_sitemap(body: bytes, *, url: str) -> ParsedFeed:
             continue
         link = urljoin(url, loc)
         title = (news.findtext(f"{{{NEWS_SITEMAP}}}title") or "").strip() or None
-        published = _iso_date(news.findtext(f"{{{NEWS_SITEMAP}}}publication_date"))
+        published = parse_timestamp(news.findtext(f"{{{NEWS_SITEMAP}}}publication_date"))
         entries.append(
             FeedEntry(key=canonical_url(link), url=link, title=title, published=published)
         )
@@ -114,21 +115,11 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
                     key=key,
                     url=link,
                     title=(title or "").strip() or None,
-                    published=_iso_date(item.get("date_published")),
+                    published=parse_timestamp(item.get("date_published")),
                 )
             )
     title = data.get("title") if isinstance(data.get("title"), str) else None
     return ParsedFeed(title=title, entries=tuple(entries))
-
-
-def _iso_date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 _PERIODS = {
