@@ -19,8 +19,7 @@ from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.alerts import DeliveryPolicy, Sender, SlackSender, deliver_pending
-from monitor.alerts.senders import WebhookSender
+from monitor.alerts import DeliveryPolicy, Sender, deliver_pending
 from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.errors import DeliveryError
@@ -43,9 +42,7 @@ SHUTDOWN_GRACE_SECONDS = 30.0
 
 
 def _policy(config: Config, sender: Sender) -> DeliveryPolicy:
-    """Slack is paced (about one message a second per channel); the console is not."""
-    paced = isinstance(sender, SlackSender | WebhookSender)
-    return DeliveryPolicy(pace=config.slack.pace if paced else 0.0)
+    return DeliveryPolicy(pace=config.slack.pace if sender.paced else 0.0)
 
 
 @dataclass(frozen=True)

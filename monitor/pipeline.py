@@ -305,7 +305,7 @@ class Pipeline:
                     held=held,
                 )
                 queued += alert_id is not None
-            entry_store.finish_entry(conn, entry.id)
+            entry_store.mark_done(conn, entry.id)
         return queued
 
     def _message(

@@ -38,6 +38,8 @@ HISTORY_LOOKBACK_SECONDS = 300
 
 
 class Sender(Protocol):
+    paced: bool  # Slack allows about one message a second per channel; the console has no limit
+
     async def send(self, alert: PendingAlert) -> Delivered:
         """Post one alert, or raise a DeliveryError subclass saying what to do next."""
 
@@ -57,6 +59,8 @@ class SlackSender:
     requests Slack may already have received (a duplicate), it retries 429 only with an extra
     handler, and its timeout raises a plain TimeoutError. The outbox owns retries instead.
     """
+
+    paced = True
 
     def __init__(self, token: str, base_url: str, timeout: float = 30) -> None:
         if not base_url.endswith("/"):
@@ -175,6 +179,8 @@ class WebhookSender:
     not raise on 4xx/5xx: the status and body are checked here.
     """
 
+    paced = True
+
     def __init__(self, url: str, followups: str = "separate", timeout: float = 30) -> None:
         self._client = AsyncWebhookClient(url=url, timeout=int(timeout))
         self._followups = followups
@@ -213,6 +219,8 @@ class WebhookSender:
 
 class ConsoleSender:
     """The embedded default without a Slack token: alerts are printed, readable as text."""
+
+    paced = False
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream

@@ -83,7 +83,10 @@ def already_processed_url(db: sqlite_utils.Database, entry: StoredEntry) -> bool
     return row is not None
 
 
-def mark_done(db: sqlite_utils.Database, entry_id: int, note: str | None = None) -> None:
+def mark_done(
+    db: sqlite_utils.Database | sqlite3.Connection, entry_id: int, note: str | None = None
+) -> None:
+    """Processed (or skipped, with the reason in `note`); inside a transaction or not."""
     db.execute("UPDATE entries SET status = 'done', last_error = ? WHERE id = ?", (note, entry_id))
 
 
@@ -159,7 +162,3 @@ def insert_alert(
         ),
     )
     return cur.lastrowid
-
-
-def finish_entry(conn: sqlite3.Connection, entry_id: int) -> None:
-    conn.execute("UPDATE entries SET status = 'done', last_error = NULL WHERE id = ?", (entry_id,))
