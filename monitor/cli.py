@@ -286,6 +286,7 @@ def rules_test(
     Example: monitor rules test rules/ukraine-nato.yaml --since 30d
     """
     from monitor.clock import utcnow
+    from monitor.daemon import speakers_path
     from monitor.durations import parse_duration
     from monitor.matching.backtest import backtest, count_stored, stored_articles
     from monitor.matching.library import RuleLibrary
@@ -293,7 +294,11 @@ def rules_test(
     from monitor.statements import load_speakers
 
     ruleset = RuleLibrary.load([Path(rule_file)]).ruleset
-    speakers = load_speakers(shipped_rules_dir() / "speakers.yaml")
+    config_file_path = config_path(config_file)
+    config = load_config(config_file_path) if config_file_path.is_file() else None
+    speakers = load_speakers(
+        speakers_path(config) if config else shipped_rules_dir() / "speakers.yaml"
+    )
     if article_source:
         result = asyncio.run(_extract_all((article_source,)))[0]
         if isinstance(result, MonitorError):
@@ -307,7 +312,7 @@ def rules_test(
         raise click.BadParameter(str(e), param_hint="--since") from None
     from monitor.storage import open_database
 
-    db = open_database(load_config(config_path(config_file)).database)
+    db = open_database((config or load_config(config_file_path)).database)
     start = utcnow() - window
     _print_backtest(
         backtest(ruleset, stored_articles(db, start), speakers), total=count_stored(db, start)

@@ -75,10 +75,10 @@ def key_sentence(quote: str, terms: Sequence[str]) -> str:
     return candidates[scores.index(max(scores))]
 
 
-def render_alert(
-    article: Article, match: Match, *, outlet: str, channel: str, outlets: int = 1
-) -> SlackMessage:
-    """The top-level alert: who said what, in context, where and when, and why it matched."""
+def render_alert(article: Article, match: Match, *, outlet: str, channel: str) -> SlackMessage:
+    """The top-level alert: who said what, in context, where and when, and why it matched.
+
+    It says "reported by 1 outlet"; delivery edits that as follow-ups arrive."""
     title = article.title or article.source
     statement = match.statement
     sentence = match.sentence or title
@@ -99,7 +99,7 @@ def render_alert(
         {"type": "section", "text": _mrkdwn("> " + fit_escaped(sentence, SECTION_LIMIT - 2))},
         {"type": "section", "text": _mrkdwn(meta)},
         _read_button(article),
-        _context(match, outlets),
+        _context(match),
     ]
     if match.mention:
         blocks.insert(
@@ -156,15 +156,14 @@ def _read_button(article: Article) -> dict[str, Any]:
     }
 
 
-def _context(match: Match, outlets: int) -> dict[str, Any]:
-    reported = "1 outlet" if outlets == 1 else f"{outlets} outlets"
+def _context(match: Match) -> dict[str, Any]:
     priority = f" · priority: {match.priority}" if match.priority != "normal" else ""
     return {
         "type": "context",
         "elements": [
             _mrkdwn(
                 f"Rule: *{escape(match.rule)}* · matched: "
-                f"{fit_escaped(why(match.terms), 500)} · reported by {reported}{priority}"
+                f"{fit_escaped(why(match.terms), 500)} · reported by 1 outlet{priority}"
             )
         ],
     }
