@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+# How far ahead of our clock a date may be and still be believed: a publisher's clock or time
+# zone slightly off. Anything later (9999-12-31 placeholders, a wrong year) is unknown.
+AHEAD_TOLERANCE = timedelta(days=1)
 
 
 def utcnow() -> datetime:
@@ -10,12 +14,14 @@ def utcnow() -> datetime:
 
 
 def to_iso(value: datetime | None) -> str | None:
-    """UTC ISO 8601, so that string order in SQLite is time order."""
+    """UTC ISO 8601, so that string order in SQLite is time order: whole seconds are
+    written without a fraction, others with six digits ("…:05+00:00" < "…:05.25…" <
+    "…:06+00:00" as strings too)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="seconds")
+    return value.astimezone(UTC).isoformat()
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -23,11 +29,36 @@ def from_iso(value: str | None) -> datetime | None:
 
 
 def parse_timestamp(value: object) -> datetime | None:
-    """An ISO 8601 timestamp as pages and feeds write it (`Z`, or no zone: UTC), else None."""
+    """An ISO 8601 timestamp as pages and feeds write it (`Z`, or no zone: UTC), else None.
+
+    None too when it has no UTC equivalent (`9999-12-31T23:59:59-05:00`), so that no later
+    conversion overflows. Whether the date is believable is `plausible`'s question.
+    """
     if not isinstance(value, str) or not value.strip():
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if as_utc(parsed) is not None else None
+
+
+def as_utc(value: datetime) -> datetime | None:
+    """`value` in UTC (naive: taken as UTC); None when no datetime can hold it in UTC."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31 late in a zone west of UTC, or 0001-01-01 east of it
+        return None
+
+
+def plausible(value: datetime | None, now: datetime) -> datetime | None:
+    """`value` in UTC if it can be a real publication date: None when it is unknown, cannot be
+    held in UTC, or lies beyond `now` + AHEAD_TOLERANCE (a placeholder or a wrong year that
+    would otherwise sort first forever and overflow date arithmetic)."""
+    utc = as_utc(value) if value is not None else None
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return utc if utc is not None and utc <= now + AHEAD_TOLERANCE else None

@@ -1,7 +1,8 @@
 """Parse feed bytes with feedparser into FeedEntry records.
 
 An entry's identity is its GUID, else its canonical link, so a re-poll never re-processes it
-even when tracking parameters in the link change.
+even when tracking parameters in the link change. An entry's date is checked against `now`
+(monitor/feeds/dates.py): a bad date makes that date unknown, never the feed unreadable.
 """
 
 from __future__ import annotations
@@ -18,36 +19,40 @@ from defusedxml import ElementTree as DefusedET
 
 from monitor.clock import parse_timestamp
 from monitor.errors import FeedParseError
+from monitor.feeds.dates import entry_date
 from monitor.feeds.fast import parse_plain_feed
 from monitor.feeds.urls import canonical_url
 from monitor.records import FeedEntry, ParsedFeed
 
 
-def parse_feed(body: bytes, *, url: str, headers: dict[str, str] | None = None) -> ParsedFeed:
-    """Parse `body` (fetched from `url`); raise FeedParseError if it is not a feed at all.
+def parse_feed(
+    body: bytes, *, url: str, headers: dict[str, str] | None = None, now: datetime
+) -> ParsedFeed:
+    """Parse `body` (fetched from `url` at `now`); raise FeedParseError if it is not a feed.
 
     RSS 0.9x/1.0/2.0 and Atom go through feedparser (its XML parser refuses entity
     expansion attacks and never fetches external entities); JSON Feed is read here.
+    Entry dates later than `now` + 1 day, or unreadable, become None with a warning.
     """
     if _is_json(body, (headers or {}).get("content-type")):
-        return parse_json_feed(body, url=url)
+        return parse_json_feed(body, url=url, now=now)
     if b"<urlset" in body[:4096] and NEWS_SITEMAP.encode() in body[:8192]:
-        return parse_news_sitemap(body, url=url)
-    plain = parse_plain_feed(body, url)
+        return parse_news_sitemap(body, url=url, now=now)
+    plain = parse_plain_feed(body, url, now=now)
     if plain is not None:
         return plain
-    return parse_with_feedparser(body, url=url, headers=headers)
+    return parse_with_feedparser(body, url=url, headers=headers, now=now)
 
 
 def parse_with_feedparser(
-    body: bytes, *, url: str, headers: dict[str, str] | None = None
+    body: bytes, *, url: str, headers: dict[str, str] | None = None, now: datetime
 ) -> ParsedFeed:
     """The general path: every format and every oddity feedparser knows."""
     response_headers = {"content-location": url, **(headers or {})}
     parsed = feedparser.parse(body, response_headers=response_headers)
     if not parsed.get("version") and not parsed.entries:
         raise FeedParseError(url, _why_not_a_feed(parsed, response_headers))
-    entries = tuple(entry for raw in parsed.entries if (entry := _entry(raw, url)) is not None)
+    entries = tuple(e for raw in parsed.entries if (e := _entry(raw, url, now)) is not None)
     return ParsedFeed(
         title=parsed.feed.get("title") or None,
         entries=entries,
@@ -59,7 +64,7 @@ NEWS_SITEMAP = "http://www.google.com/schemas/sitemap-news/0.9"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
-def parse_news_sitemap(body: bytes, *, url: str) -> ParsedFeed:
+def parse_news_sitemap(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
     """A Google News sitemap (`news:news`): outlets without feeds publish these."""
     try:
         root = DefusedET.fromstring(body)
@@ -73,7 +78,10 @@ def parse_news_sitemap(body: bytes, *, url: str) -> ParsedFeed:
             continue
         link = urljoin(url, loc)
         title = (news.findtext(f"{{{NEWS_SITEMAP}}}title") or "").strip() or None
-        published = parse_timestamp(news.findtext(f"{{{NEWS_SITEMAP}}}publication_date"))
+        written = news.findtext(f"{{{NEWS_SITEMAP}}}publication_date")
+        published = entry_date(
+            [(written, parse_timestamp(written))], now=now, feed_url=url, entry=link
+        )
         entries.append(
             FeedEntry(key=canonical_url(link), url=link, title=title, published=published)
         )
@@ -84,7 +92,7 @@ def _is_json(body: bytes, content_type: str | None) -> bool:
     return "json" in (content_type or "") or body.lstrip()[:1] == b"{"
 
 
-def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
+def parse_json_feed(body: bytes, *, url: str, now: datetime) -> ParsedFeed:
     """JSON Feed 1.0/1.1 (https://jsonfeed.org/version/1.1)."""
     try:
         data = json.loads(body.decode("utf-8-sig", errors="replace"))
@@ -110,12 +118,14 @@ def parse_json_feed(body: bytes, *, url: str) -> ParsedFeed:
             item.get("content_text") or item.get("summary"),
         )
         if key is not None:
+            written = item.get("date_published")
+            written = written if isinstance(written, str) else None
+            published = entry_date(
+                [(written, parse_timestamp(written))], now=now, feed_url=url, entry=link or key
+            )
             entries.append(
                 FeedEntry(
-                    key=key,
-                    url=link,
-                    title=(title or "").strip() or None,
-                    published=parse_timestamp(item.get("date_published")),
+                    key=key, url=link, title=(title or "").strip() or None, published=published
                 )
             )
     title = data.get("title") if isinstance(data.get("title"), str) else None
@@ -150,16 +160,15 @@ def _why_not_a_feed(parsed: Any, headers: dict[str, str]) -> str:
     return f"not an RSS/Atom feed ({content_type}){detail}"
 
 
-def _entry(raw: Any, feed_url: str) -> FeedEntry | None:
+def _entry(raw: Any, feed_url: str, now: datetime) -> FeedEntry | None:
     link = raw.get("link")
     url = urljoin(feed_url, link) if link else None
     title = (raw.get("title") or "").strip() or None
     key = _entry_key(raw.get("id"), url, title, raw.get("summary"))
     if key is None:
         return None
-    return FeedEntry(
-        key=key, url=url, title=title, published=_published(raw), content=_content(raw)
-    )
+    published = entry_date(_dates(raw), now=now, feed_url=feed_url, entry=url or key)
+    return FeedEntry(key=key, url=url, title=title, published=published, content=_content(raw))
 
 
 def _content(raw: Any) -> str | None:
@@ -185,9 +194,21 @@ def _entry_key(
     return None
 
 
-def _published(raw: Any) -> datetime | None:
-    for field in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = raw.get(field)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-    return None
+def _dates(raw: Any) -> list[tuple[str | None, datetime | None]]:
+    """The entry's dates as the feed wrote them and as feedparser read them (UTC).
+
+    dict.get, not raw.get: feedparser's own get answers `published` for a missing `updated`,
+    which would offer (and warn about) the same date twice."""
+    return [
+        (dict.get(raw, field), _from_struct(dict.get(raw, f"{field}_parsed")))
+        for field in ("published", "updated", "created")
+    ]
+
+
+def _from_struct(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None  # beyond what a datetime (or the platform's time_t) holds

@@ -7,16 +7,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from monitor.config import Config, FeedConfig, FetchConfig
-from monitor.daemon import open_pipeline
-from monitor.storage import feeds as feed_store
-from tests.conftest import DATA, REPO
+from monitor.runtime.poller import Poller
+from tests.conftest import DATA, REPO, runtime_for
 from tests.servers import ServerThread
 
 CORPUS = DATA / "feeds"
@@ -79,8 +77,8 @@ async def test_every_corpus_file_parses_or_fails_cleanly(
         ),
     )
     started = time.monotonic()
-    async with open_pipeline(config, lambda: datetime(2026, 1, 1, tzinfo=UTC)) as pipeline:
-        outcomes = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
+    async with runtime_for(config) as runtime:
+        outcomes = await Poller(runtime).poll_all()
     elapsed = time.monotonic() - started
 
     assert len(outcomes) == len(files)

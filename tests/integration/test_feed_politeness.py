@@ -12,9 +12,8 @@ from aiohttp import web
 
 from monitor.clock import from_iso
 from monitor.config import Config, FeedConfig, FetchConfig
-from monitor.daemon import open_pipeline
-from monitor.storage import feeds as feed_store
-from tests.conftest import REPO
+from monitor.runtime.poller import Poller
+from tests.conftest import REPO, runtime_for
 from tests.servers import ServerThread
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -62,9 +61,9 @@ def _config(tmp_path: Path, base: str, names: list[str]) -> Config:
 
 
 async def _poll(config: Config, at: datetime) -> dict[str, dict[str, object]]:
-    async with open_pipeline(config, lambda: at) as pipeline:
-        await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
-        return {row["url"].rsplit("/", 1)[1]: row for row in feed_store.feed_status(pipeline.db)}
+    async with runtime_for(config, lambda: at) as runtime:
+        await Poller(runtime).poll_all()
+        return {row["url"].rsplit("/", 1)[1]: row for row in await runtime.store.feed_status()}
 
 
 async def test_status_codes_and_hints(tmp_path: Path, site: tuple[str, list[str]]) -> None:
