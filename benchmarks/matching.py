@@ -26,7 +26,14 @@ from pathlib import Path
 from monitor.demo import sample_pages
 from monitor.extraction import extract_article
 from monitor.matching.compiled import CompiledRules
-from monitor.matching.evaluate import Document, Positions, evaluate, window_starts
+from monitor.matching.evaluate import (
+    Document,
+    Finder,
+    Positions,
+    evaluate,
+    regex_finder,
+    window_starts,
+)
 from monitor.matching.query import Node, Term, fold, literal_terms, parse_query, words
 from monitor.records import Article
 
@@ -113,7 +120,8 @@ def naive_matcher(queries: list[Node]) -> Callable[[Mapping[str, str]], list[int
                     found[name] = spots
             return found
 
-        return [i for i, q in enumerate(queries) if evaluate(q, document, find).matched]
+        finder = Finder(find, regex_finder(document, timeout=1.0))
+        return [i for i, q in enumerate(queries) if evaluate(q, finder).matched]
 
     return match
 

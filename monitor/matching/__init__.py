@@ -1,6 +1,6 @@
 """Watch rules: YAML rule files -> compiled keyword matchers -> Match records."""
 
-from monitor.matching.matcher import RuleSet, match_article
+from monitor.matching.matcher import MatchResult, RuleSet, match_article
 from monitor.matching.rules import Rule, load_rules
 
-__all__ = ["Rule", "RuleSet", "load_rules", "match_article"]
+__all__ = ["MatchResult", "Rule", "RuleSet", "load_rules", "match_article"]

@@ -9,8 +9,8 @@ import sqlite_utils
 
 from monitor.clock import from_iso, to_iso
 from monitor.matching.keywords import hit_phrases, term_regex
-from monitor.matching.matcher import RuleSet, match_article
-from monitor.records import Article, Match
+from monitor.matching.matcher import MatchResult, RuleSet, match_article
+from monitor.records import Article, Hit
 from monitor.statements import SpeakerList, extract_statements
 
 BOLD, RESET = "\033[1;33m", "\033[0m"
@@ -46,16 +46,16 @@ def count_stored(db: sqlite_utils.Database, since: datetime) -> int:
 
 def backtest(
     ruleset: RuleSet, articles: Iterator[tuple[Article, str | None]], speakers: SpeakerList
-) -> Iterator[tuple[Article, list[Match]]]:
+) -> Iterator[tuple[Article, MatchResult]]:
     """What the rules would have alerted on, article by article (nothing is sent)."""
     for article, feed in articles:
         statements = extract_statements(article.paragraphs, speakers)
         yield article, match_article(article, ruleset, statements, speakers, feed_name=feed)
 
 
-def highlight(text: str, terms: Sequence[str], color: bool = True) -> str:
+def highlight(text: str, hits: Sequence[Hit], color: bool = True) -> str:
     """Mark the matched words in the terminal (bold yellow), or with ** when not a terminal."""
     start, end = (BOLD, RESET) if color else ("**", "**")
-    for phrase in sorted(set(hit_phrases(terms)), key=len, reverse=True):
+    for phrase in sorted(set(hit_phrases(hits)), key=len, reverse=True):
         text = term_regex(phrase).sub(lambda m: f"{start}{m.group()}{end}", text)
     return text

@@ -1,6 +1,7 @@
 """All rules' terms in one Aho-Corasick automaton: an article's fields are scanned once,
 whatever the number of rules; only the rules whose terms hit (or that can match without a
-term, such as `NOT x`) are then evaluated, regexes last."""
+term, such as `NOT x`) are then evaluated, regexes last. A rule whose regex runs out of time
+is set aside as timed out, and the others go on."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import ahocorasick
 from monitor.matching.evaluate import (
     Document,
     Evaluation,
+    Finder,
     Positions,
     TermFinder,
     cheap_first,
     evaluate,
+    regex_finder,
     window_starts,
 )
 from monitor.matching.query import And, Near, Node, Not, Regex, Term, literal_terms
+from monitor.matching.regexes import DEFAULT_REGEX_TIMEOUT, RegexTimeout
 
 Key = tuple[tuple[str, ...], bool]  # (words, prefix)
 
@@ -62,8 +66,7 @@ def _cost(keys: frozenset[Key]) -> float:
 @dataclass(frozen=True)
 class _Context:
     hits: Mapping[int, Mapping[str, list[int]]]
-    document: Document
-    find: TermFinder
+    find: Finder
 
 
 Test = Callable[[_Context], bool]
@@ -75,6 +78,14 @@ class _Scan:
     """Where each automaton key occurs, per field (word indexes)."""
 
     hits: dict[int, dict[str, list[int]]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The queries that hold on a document, and those whose regex ran out of time on it."""
+
+    matched: tuple[tuple[int, Evaluation], ...]  # (query index, evaluation), in query order
+    timed_out: tuple[int, ...] = ()  # query indexes, in order; none of them is in `matched`
 
 
 class CompiledRules:
@@ -105,7 +116,7 @@ class CompiledRules:
             key_id, fields = self._key_id((node.words, node.prefix)), node.fields
             return lambda c: any(f in c.hits.get(key_id, _NONE) for f in fields)
         if isinstance(node, Term | Near | Regex):
-            return lambda c: evaluate(node, c.document, c.find).matched
+            return lambda c: evaluate(node, c.find).matched
         if isinstance(node, Not):
             inner = self._test(node.child)
             return lambda c: not inner(c)
@@ -137,25 +148,32 @@ class CompiledRules:
                 hits[key_id][name].append(starts[end - length + 1])
         return _Scan(hits)
 
-    def match(self, texts: Mapping[str, str]) -> list[tuple[int, Evaluation]]:
-        """(query index, evaluation) for every query that holds, in query order.
+    def match(
+        self, texts: Mapping[str, str], regex_timeout: float = DEFAULT_REGEX_TIMEOUT
+    ) -> Outcome:
+        """Every query that holds, and every query set aside because a regex timed out.
 
         Candidates (rules with a term in the article) get the fast yes/no test; only the
-        rules that hold are evaluated again to say which terms and fields hit.
+        rules that hold are evaluated again to say which terms and fields hit. Each regex
+        search may take `regex_timeout` seconds.
         """
         document = Document.of(texts)
         scan = self._scan(document)
         candidates = set(self._always)
         for key_id in scan.hits:
             candidates |= self._triggers[key_id]
-        context = _Context(scan.hits, document, self._finder(scan))
-        results = []
+        find = Finder(self._term_finder(scan), regex_finder(document, regex_timeout))
+        context = _Context(scan.hits, find)
+        matched, timed_out = [], []
         for index in sorted(candidates):
-            if self._tests[index](context):
-                results.append((index, evaluate(self.queries[index], document, context.find)))
-        return results
+            try:
+                if self._tests[index](context):
+                    matched.append((index, evaluate(self.queries[index], find)))
+            except RegexTimeout:
+                timed_out.append(index)
+        return Outcome(tuple(matched), tuple(timed_out))
 
-    def _finder(self, scan: _Scan) -> TermFinder:
+    def _term_finder(self, scan: _Scan) -> TermFinder:
         cache: dict[Term, Positions] = {}
 
         def find(term: Term) -> Positions:

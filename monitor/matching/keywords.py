@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from monitor.records import Hit
 from monitor.text import split_sentences
 
 
@@ -33,16 +34,9 @@ def best_sentence(paragraphs: Sequence[str], terms: Sequence[str]) -> str:
     return candidates[scores.index(max(scores))]
 
 
-def hit_phrases(hits: Sequence[str]) -> list[str]:
-    """`title:"ukraine nato"~10` -> `ukraine nato`: the words of each hit, for scoring sentences."""
-    phrases = []
-    for hit in hits:
-        label = hit.split(":", 1)[-1]
-        if label.startswith("/"):
-            continue  # a regex: no words to look for
-        for side in label.split(" NEAR/"):
-            side = re.sub(r"^\d+ ", "", side)
-            found = " ".join(re.findall(r"\w+", side.split('"~')[0]))
-            if found:
-                phrases.append(found)
-    return phrases
+def hit_phrases(hits: Iterable[Hit]) -> list[str]:
+    """The words of each hit to look for in a sentence (see Hit.phrases), in hit order.
+
+    A phrase hit in two fields counts twice: a sentence that shows it weighs more.
+    """
+    return [phrase for hit in hits for phrase in hit.phrases]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from monitor.errors import RuleError
 from monitor.matching.query import And, Node, Not, Or, QueryError, Term, parse_query, words
+from monitor.textfile import why_missing
 from monitor.yamlfile import YamlDocument, load_yaml
 
 RULE_SUFFIXES = (".yaml", ".yml")
@@ -138,22 +139,48 @@ def shipped_rules_dir() -> Path:
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders into their rule files (sorted); a missing path is an error."""
+    """Expand folders into their rule files (sorted); a path that is not there is an error."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.iterdir()
-                    if p.suffix in RULE_SUFFIXES and p.name not in NOT_RULE_FILES
-                )
-            )
+            files.extend(folder_rule_files(path))
         elif path.is_file():
             files.append(path)
+        elif path.is_symlink():
+            raise RuleError(f"{path}: rules path is {why_missing(path)}; fix or remove the link")
         else:
-            raise RuleError(f"{path}: rules path not found (check `rules:` in monitor.yaml)")
+            raise RuleError(f"{path}: rules path not found (check it, or `rules:` in monitor.yaml)")
     return files
+
+
+def folder_rule_files(folder: Path) -> list[Path]:
+    """The *.yaml and *.yml files of a folder, sorted, without the speaker list.
+
+    A broken symlink or a sub-folder named like a rule file is listed, so that loading it
+    reports the problem instead of skipping it silently.
+    """
+    try:
+        entries = list(folder.iterdir())
+    except OSError as e:
+        raise RuleError(
+            f"{folder}: cannot list the rules folder ({e.strerror}); fix its permissions"
+        ) from e
+    return sorted(p for p in entries if p.suffix in RULE_SUFFIXES and p.name not in NOT_RULE_FILES)
+
+
+def empty_folders(paths: Iterable[Path]) -> list[Path]:
+    """The rules folders that hold no rule file (a wrong path, or rules saved as .txt?).
+
+    A folder that cannot be listed is not counted: rule_files reports it.
+    """
+    empty = []
+    for path in paths:
+        try:
+            if path.is_dir() and not folder_rule_files(path):
+                empty.append(path)
+        except RuleError:
+            continue
+    return empty
 
 
 def load_rule_file(path: Path) -> list[Rule]:

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from monitor.errors import RuleError
-from monitor.matching import Rule, load_rules, match_article
-from monitor.records import Article
+from monitor.matching import Rule, RuleSet, load_rules, match_article
+from monitor.matching.backtest import highlight
+from monitor.records import Article, Hit
 from monitor.text import split_sentences
 from tests.conftest import REPO
 
@@ -30,18 +31,43 @@ def _rule(**terms: list[str]) -> Rule:
 def test_all_any_none() -> None:
     rule = _rule(all=["Ukraine", "NATO"], any=["membership", "join"], none=["football"])
     hit = _article("Ukraine must win the war to join NATO, Kirby said. Another sentence.")
-    (match,) = match_article(hit, [rule])
-    assert match.terms == ("text:join", "text:nato", "text:ukraine")
+    (match,) = match_article(hit, [rule]).matches
+    assert match.hits == (Hit("text", "join"), Hit("text", "nato"), Hit("text", "ukraine"))
     assert match.sentence == "Ukraine must win the war to join NATO, Kirby said."
-    assert match_article(_article("Ukraine and NATO talk football membership."), [rule]) == []
-    assert match_article(_article("Ukraine and NATO held talks."), [rule]) == []
+    assert (
+        match_article(_article("Ukraine and NATO talk football membership."), [rule]).matches == ()
+    )
+    assert match_article(_article("Ukraine and NATO held talks."), [rule]).matches == ()
 
 
 def test_whole_words_case_insensitive_and_phrases() -> None:
     rule = _rule(all=["nato"], any=["bridge to membership"])
-    assert match_article(_article("NATO’s plan is a bridge  to\nmembership."), [rule])
-    assert not match_article(_article("NATOs plan is a bridge to membership."), [rule])
-    assert not match_article(_article("NATO plan: bridges to membership."), [rule])
+    assert match_article(_article("NATO’s plan is a bridge  to\nmembership."), [rule]).matches
+    assert not match_article(_article("NATOs plan is a bridge to membership."), [rule]).matches
+    assert not match_article(_article("NATO plan: bridges to membership."), [rule]).matches
+
+
+def test_near_hits_name_the_whole_test_and_show_both_sides() -> None:
+    rules = RuleSet([Rule(name="r", query="(Kyiv OR Kiev) NEAR/4 summit")])
+    article = _article("The summit opened in Vilnius.", "Kyiv welcomed the summit on Tuesday.")
+    (match,) = match_article(article, rules).matches
+    assert match.hits == (Hit("text", "(kyiv OR kiev) NEAR/4 summit"),)
+    assert match.hits[0].phrases == ("kyiv", "kiev", "summit")
+    assert match.sentence == "Kyiv welcomed the summit on Tuesday."  # both sides, not one
+    assert highlight(match.sentence, match.hits, color=False) == (
+        "**Kyiv** welcomed the **summit** on Tuesday."
+    )
+
+
+def test_a_proximity_phrase_is_looked_for_word_by_word() -> None:
+    rules = RuleSet([Rule(name="r", query='"Ukraine NATO"~5')])
+    article = _article("NATO met.", "Ukraine wants to join NATO.")
+    (match,) = match_article(article, rules).matches
+    assert match.hits == (Hit("text", '"ukraine nato"~5'),)
+    assert match.sentence == "Ukraine wants to join NATO."
+    assert highlight(match.sentence, match.hits, color=False) == (
+        "**Ukraine** wants to join **NATO**."
+    )
 
 
 def test_sentences_do_not_split_after_initials() -> None:

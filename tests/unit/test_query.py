@@ -9,8 +9,9 @@ import pytest
 from monitor.errors import RuleError
 from monitor.matching import RuleSet, load_rules, match_article
 from monitor.matching.evaluate import Document, evaluate, reference_finder
+from monitor.matching.library import check_rules
 from monitor.matching.query import QueryError, parse_query
-from monitor.records import Article
+from monitor.records import Article, Hit
 
 TITLE = "Kirby: Ukraine must first win the war to join NATO"
 TEXT = "President Zelenskyy said the NATO door is open to Ukraine. Kyiv welcomed the summit."
@@ -18,7 +19,7 @@ TEXT = "President Zelenskyy said the NATO door is open to Ukraine. Kyiv welcomed
 
 def holds(query: str, groups: dict[str, tuple[str, ...]] | None = None) -> bool:
     document = Document.of({"title": TITLE, "text": TEXT, "speaker": "John Kirby"})
-    return evaluate(parse_query(query, groups), document, reference_finder(document)).matched
+    return evaluate(parse_query(query, groups), reference_finder(document)).matched
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,15 @@ def holds(query: str, groups: dict[str, tuple[str, ...]] | None = None) -> bool:
         ("speaker:Kirby", True),
         ("KYÏV", True),  # case and accents
         ("/zel+ensk/", True),
+        ("/ZEL+ENSK/", True),  # case-insensitive, over the folded text
+        (r"/\p{L}+enskyy/", True),  # the `regex` package's syntax, a superset of `re`'s
         ("@capital", True),
+        ("@capital NEAR/3 summit", True),  # a synonym group on one side
+        ("@capital NEAR/2 summit", False),
+        ("(Kiev OR Kyiv) NEAR/3 summit", True),
+        ("title:(war OR NATO) NEAR/1 join", True),
+        ('"NATO door"~1 NEAR/3 open', True),  # a ~N phrase sits where its window starts
+        ("Zelensk* NEAR/1 said", True),
     ],
 )
 def test_queries(query: str, expected: bool) -> None:
@@ -62,6 +71,22 @@ def test_queries(query: str, expected: bool) -> None:
         ("Ukraine @capitals", 9, "unknown synonym group @capitals"),
         ("Ukr*ine", 1, "only a trailing * is supported"),
         ("/[unclosed/", 1, "invalid regular expression"),
+        ("(Ukraine NATO) NEAR/3 summit", 1, "NEAR cannot take AND (or adjacent terms) as a side"),
+        ("summit NEAR/3 (Ukraine AND NATO)", 15, "NEAR cannot take AND"),
+        ("Ukraine NEAR/3 (NOT NATO)", 16, "NEAR cannot take NOT as a side"),
+        ("Ukraine NEAR/3 NOT NATO", 16, "NOT cannot stand after NEAR/N or a field"),
+        ("title:NOT Ukraine", 7, "NOT cannot stand after NEAR/N or a field"),
+        ("/ukr.ine/ NEAR/3 NATO", 1, "NEAR cannot take a regex as a side"),
+        ("Ukraine NEAR/3 (NATO OR /alli.nce/)", 16, "NEAR cannot take a regex as a side"),
+        ("(NATO NEAR/3 door) NEAR/3 open", 1, "NEAR cannot take another NEAR as a side"),
+        ("NATO NEAR/3 door NEAR/3 open", 18, "NEAR cannot be chained"),
+        ("title:Ukraine NEAR/3 text:NATO", 15, "the sides of NEAR share no field"),
+        ("title:(Ukraine NEAR/3 text:NATO)", 7, "the sides of NEAR share no field"),
+        ('"zel* nato"', 1, "only the last word of a phrase can end in *"),
+        ('"NATO Zelensk*"~5', 1, 'a "…"~N phrase matches whole words only'),
+        ("(" * 33 + "NATO" + ")" * 33, 33, "the query nests more than 32 levels deep"),
+        ("NOT " * 33 + "NATO", 129, "the query nests more than 32 levels deep"),
+        ("/" + "(" * 5000 + "a" + ")" * 5000 + "/", 1, "the regular expression nests too deep"),
     ],
 )
 def test_query_errors_say_where(query: str, column: int, message: str) -> None:
@@ -69,6 +94,21 @@ def test_query_errors_say_where(query: str, column: int, message: str) -> None:
         parse_query(query, {"capital": ("Kyiv",)})
     assert error.value.column == column and message in error.value.message
     assert error.value.hint or message == "invalid regular expression"
+
+
+def test_rules_check_rejects_what_near_cannot_evaluate_with_file_line_column(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(
+        "rules:\n  - name: r\n    query: (Ukraine NATO) NEAR/3 summit\n", encoding="utf-8"
+    )
+    errors, rules, _ = check_rules([path])
+    assert rules == 0
+    assert errors == [
+        f"{path}:3:12: rules.0.query: NEAR cannot take AND (or adjacent terms) as a side"
+        " (hint: each side of NEAR is a word, a phrase, @group or (a OR b))"
+    ]
 
 
 def test_rule_file_errors_give_file_line_and_column(tmp_path: Path) -> None:
@@ -103,8 +143,8 @@ def test_synonyms_and_structured_form_combine(tmp_path: Path) -> None:
         sitename="Kyiv Post",
         language="en",
     )
-    (match,) = match_article(article, rules)
-    assert match.terms == ("text:kyiv", "title:nato")
+    (match,) = match_article(article, rules).matches
+    assert match.hits == (Hit("text", "kyiv"), Hit("title", "nato"))
     football = Article(
         source="https://n.example/b",
         title=TITLE,
@@ -114,7 +154,7 @@ def test_synonyms_and_structured_form_combine(tmp_path: Path) -> None:
         sitename=None,
         language=None,
     )
-    assert match_article(football, rules) == []
+    assert match_article(football, rules).matches == ()
 
 
 def test_sources_and_languages_filter(tmp_path: Path) -> None:
@@ -137,6 +177,6 @@ def test_sources_and_languages_filter(tmp_path: Path) -> None:
             language=language,
         )
 
-    assert match_article(article("https://kyivpost.example/a", "en"), rules)
-    assert not match_article(article("https://www.tass.example/a", "en"), rules)
-    assert not match_article(article("https://kyivpost.example/a", "uk"), rules)
+    assert match_article(article("https://kyivpost.example/a", "en"), rules).matches
+    assert not match_article(article("https://www.tass.example/a", "en"), rules).matches
+    assert not match_article(article("https://kyivpost.example/a", "uk"), rules).matches
