@@ -1,15 +1,16 @@
 """Alerts: Slack message rendering (pure) and delivery from the outbox (I/O)."""
 
-from monitor.alerts.delivery import DeliveryPolicy, deliver_pending
+from monitor.alerts.console import ConsoleSender
+from monitor.alerts.delivery import ChannelDelivery, DeliveryPolicy
 from monitor.alerts.render import escape, render_alert
-from monitor.alerts.senders import ConsoleSender, Sender, SlackSender
+from monitor.alerts.senders import Sender, SlackSender
 
 __all__ = [
+    "ChannelDelivery",
     "ConsoleSender",
     "DeliveryPolicy",
     "Sender",
     "SlackSender",
-    "deliver_pending",
     "escape",
     "render_alert",
 ]

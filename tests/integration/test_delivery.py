@@ -12,9 +12,9 @@ import pytest
 from monitor.alerts import SlackSender
 from monitor.alerts.senders import WebhookSender
 from monitor.config import Config, load_config
-from monitor.daemon import RunReport, run_once
+from monitor.runtime import RunReport, run_once
 from monitor.storage import open_database
-from monitor.storage.outbox import failed_alerts, requeue
+from monitor.storage.sqlite.outbox import problem_alerts, requeue
 from tests.conftest import write_config
 from tests.servers import FakeSlack, NewsSite
 
@@ -57,18 +57,14 @@ def _exactly_once_in_order(slack: FakeSlack, expected: int, db_path: Path) -> No
     db = open_database(db_path)
     feed_order = [
         r[0]
-        for r in db.execute(
-            "SELECT o.id FROM outbox o JOIN matches m ON m.id = o.match_id "
-            "JOIN articles a ON a.id = m.article_id WHERE o.parent_id IS NULL "
-            "ORDER BY a.entry_id, o.id"
-        ).fetchall()
+        for r in db.execute("SELECT id FROM outbox WHERE parent_id IS NULL ORDER BY id").fetchall()
     ]
     top = [
         p["metadata"]["event_payload"]["alert_id"]
         for p in slack.posts
         if p.get("metadata") and not p.get("thread_ts")
     ]
-    assert top == feed_order  # one channel: in the order the entries arrived
+    assert top == feed_order  # one channel: in the order the alerts were decided
 
 
 async def test_429_bursts_wait_for_retry_after(
@@ -135,7 +131,7 @@ async def test_permanent_errors_fail_once_and_retry_requeues(
     report = await _until_drained(config, sender, clock)
     assert report.alerts_pending == 0 and len(fake_slack.posts) == 1
     db = open_database(tmp_path / "monitor.db")
-    ((alert_id, _, reason),) = failed_alerts(db)
+    ((alert_id, _, _, reason),) = problem_alerts(db)
     assert error in reason
 
     assert requeue(db, [alert_id]) == 1
@@ -181,7 +177,7 @@ async def test_webhook_permanent_error_is_reported(
     sender = WebhookSender(f"{fake_slack.server.url}/webhook/gone")
     await run_once(config, sender, now=Clock())
     db = open_database(tmp_path / "monitor.db")
-    ((_, _, reason),) = failed_alerts(db)
+    ((_, _, _, reason),) = problem_alerts(db)
     assert "no_service" in reason
 
 
@@ -203,5 +199,5 @@ async def test_a_broken_channel_does_not_stop_the_others(
     assert report.alerts_pending == 0
     delivered = [p for p in fake_slack.posts if p["channel"] == "#b"]
     assert len(delivered) == 5 and not [p for p in fake_slack.posts if p["channel"] == "#a"]
-    failed = failed_alerts(open_database(tmp_path / "monitor.db"))
-    assert len(failed) == 5 and all(c == "#a" and "channel_not_found" in r for _, c, r in failed)
+    failed = problem_alerts(open_database(tmp_path / "monitor.db"))
+    assert len(failed) == 5 and all(c == "#a" and "channel_not_found" in r for _, _, c, r in failed)
