@@ -1,7 +1,10 @@
 """monitor.yaml: pydantic models, validated once at load. Unknown keys are errors.
 
 Relative paths (database, rules, token_file) are resolved against the config file's folder,
-so a config works the same whatever directory the daemon is started from.
+so a config works the same whatever directory the daemon is started from. A speakers or
+boilerplate file named here must exist: the shipped one is the default when the key is absent,
+never a silent stand-in for a mistyped path. An empty file is refused too (`{}` means "all
+defaults"): more often a truncated or wrong file than a wish.
 """
 
 from __future__ import annotations
@@ -9,15 +12,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.durations import Duration
 from monitor.errors import ConfigError
-from monitor.yamlfile import load_yaml
+from monitor.textfile import read_text, why_missing
+from monitor.yamlfile import YamlDocument, load_yaml
 
 DEFAULT_CONFIG = Path("monitor.yaml")
+EXAMPLE = "deploy/monitor.yaml"
 USER_AGENT = "monitor/0.1 (+https://github.com/monitor-news/monitor; news-monitoring agent)"
 
 
@@ -79,14 +84,39 @@ class SlackConfig(_Strict):
     token_file: Path | None = None
 
 
+class RuntimeConfig(_Strict):
+    # CPU work on one item (extraction, statements, matching, a feed's parse); a worker
+    # stuck past it is replaced and the item fails, to be retried.
+    item_deadline: Duration = timedelta(seconds=60)
+    # A rule's regular expression may run this long on one article; then the rule is
+    # skipped for that article and the timeout reported.
+    regex_timeout: Duration = timedelta(seconds=1)
+    # Failed attempts after which an entry (or a feed or alert failing on a bug) is
+    # quarantined: shown in `monitor status`, re-queued with `monitor entries retry`.
+    max_attempts: int = Field(default=5, gt=0)
+    # Unprocessed entries beyond which polling pauses until the processors catch up.
+    backlog: int = Field(default=20_000, gt=0)
+    # How long a claim on a feed, an entry or a channel lasts without renewal (a running
+    # process renews its claims every few seconds); a process that dies loses its claims
+    # when they expire, and another process takes the work over.
+    lease: Duration = timedelta(seconds=60)
+
+
 class Config(_Strict):
     database: Path = Path("monitor.db")
+    # Worker processes for the CPU work (default: one per core).
+    workers: int | None = Field(default=None, gt=0)
     rules: Path | list[Path] = Path("rules")
     feeds: list[FeedConfig] = Field(default_factory=list)
     fetch: FetchConfig = FetchConfig()
     extraction: ExtractionConfig = ExtractionConfig()
     statements: StatementsConfig = StatementsConfig()
     slack: SlackConfig = SlackConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
+
+    @property
+    def worker_count(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
     @property
     def rule_paths(self) -> list[Path]:
@@ -122,29 +152,74 @@ def config_path(explicit: str | None) -> Path:
 
 def load_config(path: Path) -> Config:
     """Load and validate monitor.yaml; every problem is reported with its file and line."""
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ConfigError(
             f"{path}: config file not found (pass --config PATH or set MONITOR_CONFIG; "
-            "see deploy/monitor.yaml for an example)"
+            f"see {EXAMPLE} for an example)"
         )
+    if path.is_dir():
+        raise ConfigError(f"{path}: a folder, not a config file; pass --config PATH/monitor.yaml")
     try:
         doc = load_yaml(path)
     except ValueError as e:
         raise ConfigError(str(e)) from e
-    data = {} if doc.data is None else doc.data
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level")
-    slack = data.get("slack")
-    if isinstance(slack, dict) and "token" in slack:
-        raise ConfigError(
-            f"{path}:{doc.line_of(['slack', 'token'])}: slack.token is not allowed in the YAML; "
-            "set SLACK_BOT_TOKEN or point slack.token_file at a file holding the token"
-        )
+    data = _settings(doc)
     try:
         config = Config.model_validate(data)
     except ValidationError as e:
         raise ConfigError(doc.describe_errors(e)) from None
-    return config.resolved(path.parent)
+    config = config.resolved(path.parent)
+    _check_files(config, doc)
+    return config
+
+
+def _settings(doc: YamlDocument) -> dict[str, Any]:
+    """The top-level mapping; an empty file or another shape is refused with what to write."""
+    if doc.data is None:
+        raise ConfigError(
+            f"{doc.path}: the file holds no settings; start from {EXAMPLE}, "
+            "or write `{}` to run on the defaults"
+        )
+    if not isinstance(doc.data, dict):
+        found = "a list" if isinstance(doc.data, list) else "a single value"
+        raise ConfigError(
+            f"{doc.path}:1: expected settings (`key: value` lines) at the top level, "
+            f"found {found}; see {EXAMPLE}"
+        )
+    slack = doc.data.get("slack")
+    if isinstance(slack, dict) and "token" in slack:
+        raise ConfigError(
+            f"{doc.path}:{doc.line_of(['slack', 'token'])}: slack.token is not allowed in the "
+            "YAML; set SLACK_BOT_TOKEN or point slack.token_file at a file holding the token"
+        )
+    return doc.data
+
+
+# A configured data file must exist: the shipped one is a default, not a fallback for a typo.
+_DATA_FILES = (
+    ("extraction", "boilerplate", "remove the key to use the shipped patterns"),
+    (
+        "statements",
+        "speakers",
+        "remove the key to use speakers.yaml beside the rules or the shipped list",
+    ),
+)
+
+
+def _check_files(config: Config, doc: YamlDocument) -> None:
+    """Each configured speakers or boilerplate file is there (reading it comes later)."""
+    problems = []
+    for section, key, default in _DATA_FILES:
+        path = getattr(getattr(config, section), key)
+        if path is None or path.is_file():
+            continue
+        why = "a folder, not a file" if path.is_dir() else why_missing(path)
+        line = doc.line_of([section, key])
+        problems.append(
+            (line, f"{doc.path}:{line}: {section}.{key}: {path}: {why}; fix the path, or {default}")
+        )
+    if problems:
+        raise ConfigError("\n".join(message for _, message in sorted(problems)))
 
 
 def slack_token(config: Config) -> str | None:
@@ -156,9 +231,12 @@ def slack_token(config: Config) -> str | None:
     if token_file is None:
         return None
     try:
-        token = token_file.read_text(encoding="utf-8").strip()
-    except OSError as e:
-        raise ConfigError(f"slack.token_file {token_file}: cannot read it ({e.strerror})") from e
+        token = read_text(token_file).strip()
+    except ValueError as e:
+        raise ConfigError(f"slack.token_file: {e}") from e
     if not token:
-        raise ConfigError(f"slack.token_file {token_file}: the file is empty")
+        raise ConfigError(
+            f"slack.token_file: {token_file}: the file is empty; write the bot token (xoxb-...) "
+            "in it, or set SLACK_BOT_TOKEN"
+        )
     return token

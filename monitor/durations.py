@@ -1,15 +1,20 @@
-"""Human durations for config and rules: 30s, 5m, 1h, 1h30m, 2d (or a bare number of seconds)."""
+"""Durations: human ones for config and rules (30s, 5m, 1h, 1h30m, 2d, or a bare number of
+seconds), and HTTP's Retry-After (seconds or a date)."""
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)")
 _UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+RETRY_AFTER_LIMIT = 365 * 86400.0  # a hostile header must not overflow a date (`now + delay`)
 
 
 def parse_duration(value: object) -> timedelta:
@@ -35,3 +40,22 @@ def _is_duration(text: str) -> bool:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header as seconds from `now`: delay-seconds or an HTTP date (RFC 9110).
+
+    None when absent or unreadable; a date already past is 0; at most a year."""
+    if not value or not value.strip():
+        return None
+    value = value.strip()
+    if _SECONDS.fullmatch(value):
+        seconds = float(value)
+        return min(seconds, RETRY_AFTER_LIMIT) if math.isfinite(seconds) else None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # `-0000`: UTC, says RFC 5322
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_LIMIT)

@@ -86,3 +86,21 @@ class RateLimited(NotDelivered):
 
 class PermanentDeliveryError(DeliveryError):
     """Retrying will not help until an operator acts (channel_not_found, invalid_auth…)."""
+
+
+class CannotVerify(DeliveryError):
+    """The channel's history could not be read, so whether an earlier, ambiguous send posted
+    the alert is unknown: never resend on it.
+
+    `permanent` when only an operator can fix it (a missing scope, the bot not in the channel,
+    a rejected token); otherwise check again later (after `retry_after` seconds if Slack said).
+    """
+
+    def __init__(self, message: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class SlackAuthError(MonitorError):
+    """Slack rejects the bot token (invalid, revoked, not sent): nothing can be posted."""

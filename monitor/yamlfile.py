@@ -10,6 +10,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from monitor.textfile import read_text
+
 
 @dataclass(frozen=True)
 class YamlDocument:
@@ -18,6 +20,7 @@ class YamlDocument:
     path: Path
     data: Any
     root: yaml.Node | None
+    lines: tuple[str, ...] = ()  # the text as parsed, for columns inside block scalars
 
     def line_of(self, loc: Sequence[int | str]) -> int:
         """1-based line of the value at `loc` (a pydantic error location), as deep as it exists."""
@@ -41,7 +44,7 @@ class YamlDocument:
         if node.style in ("|", ">"):  # block scalar: the text starts on the next line
             text = str(node.value)
             line = mark.line + 2 + text.count("\n", 0, offset)
-            indent = _indent_of(self.path, line)
+            indent = self._indent_of(line)
             return line, indent + offset - (text.rfind("\n", 0, offset) + 1) + 1
         quoted = 1 if node.style in ("'", '"') else 0
         return mark.line + 1, mark.column + quoted + offset + 1
@@ -55,13 +58,9 @@ class YamlDocument:
             lines.append(f"{self.path}:{self.line_of(loc)}: {where}: {_message(err)}")
         return "\n".join(lines)
 
-
-def _indent_of(path: Path, line: int) -> int:
-    try:
-        text = path.read_text(encoding="utf-8").splitlines()[line - 1]
-    except (OSError, IndexError):
-        return 0
-    return len(text) - len(text.lstrip(" "))
+    def _indent_of(self, line: int) -> int:
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        return len(text) - len(text.lstrip(" "))
 
 
 def _message(err: Any) -> str:
@@ -93,12 +92,29 @@ def _syntax_message(path: Path, e: yaml.MarkedYAMLError) -> str:
     return f"{path}{line}: invalid YAML: {problem}"
 
 
+def _reader_message(path: Path, text: str, e: yaml.reader.ReaderError) -> str:
+    """A character YAML does not allow (a control character, say), with its line."""
+    line = text.count("\n", 0, e.position) + 1
+    return (
+        f"{path}:{line}: invalid YAML: character U+{e.character:04X} (a control character) "
+        "is not allowed; remove it"
+    )
+
+
 def load_yaml(path: Path) -> YamlDocument:
-    """Read and parse a YAML file; syntax errors raise ValueError naming file and line."""
-    text = path.read_text(encoding="utf-8")
+    """Read and parse a YAML file.
+
+    Raises ValueError naming the file (and line) when it cannot be read, is not UTF-8 or is
+    not valid YAML; callers turn it into their own MonitorError subclass.
+    """
+    text = read_text(path)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as e:
         raise ValueError(_syntax_message(path, e)) from e
-    return YamlDocument(path=path, data=data, root=root)
+    except yaml.reader.ReaderError as e:
+        raise ValueError(_reader_message(path, text, e)) from e
+    except RecursionError as e:  # the parser recurses once per level of [ or {
+        raise ValueError(f"{path}: invalid YAML: nested too deeply") from e
+    return YamlDocument(path=path, data=data, root=root, lines=tuple(text.splitlines()))

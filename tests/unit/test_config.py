@@ -74,3 +74,15 @@ def test_token_from_env_then_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert slack_token(config) == "xoxb-from-file"
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-env")
     assert slack_token(config) == "xoxb-from-env"
+
+
+def test_the_deploy_example_config_loads_with_every_key(tmp_path: Path) -> None:
+    """deploy/monitor.yaml documents every key: it must stay a valid config."""
+    from tests.conftest import REPO
+
+    (tmp_path / "monitor.yaml").write_text(
+        (REPO / "deploy" / "monitor.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    config = load_config(tmp_path / "monitor.yaml")
+    assert config.runtime.item_deadline.total_seconds() == 60
+    assert config.slack.channel == "#news-alerts"
