@@ -1,0 +1,284 @@
+"""The one home of the SQLite schema: the current tables (`create_schema`) and VERSION.
+
+A new database gets this schema (built with sqlite-utils) at VERSION; an older one is brought
+to it by storage/sqlite/migrations.py. The version lives in SQLite's `user_version` pragma.
+
+Work moves through the tables as through queues: feeds are claimed by pollers, entries
+(`new`) by processors, analysed entries by the writer, outbox rows by the deliverer. A claim
+is a lease (`claimed_by`, `lease_until`): a process that dies loses it when it expires.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlite_utils
+
+VERSION = 3
+
+LEASE = {"claimed_by": str, "lease_until": str}
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """The current schema, for a new database."""
+    _feeds(db)
+    _entries(db)
+    _articles(db)
+    _stories(db)
+    _matches(db)
+    _outbox(db)
+    operations_tables(db)
+
+
+def _feeds(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "feeds",
+        {
+            "id": int,
+            "url": str,
+            "name": str,  # configured name, else NULL
+            "title": str,  # the feed's own title
+            "interval_seconds": float,
+            "enabled": int,
+            "etag": str,
+            "last_modified": str,
+            "next_poll_at": str,  # ISO 8601 UTC; the schedule lives here
+            "last_polled_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "consecutive_failures": int,
+            "fetch_url": str,  # where a permanent redirect moved the feed
+            "origin": str,  # config (monitor.yaml) or added (feeds add, OPML)
+            "gone": int,  # answered 410 Gone: no longer polled
+            "internal_failures": int,  # polls that failed on a bug, not on the feed
+            "quarantined": int,  # too many internal failures: waits for `feeds retry`
+            **LEASE,
+        },
+        pk="id",
+        not_null={"url", "interval_seconds", "enabled", "consecutive_failures", "origin"},
+        defaults={
+            "enabled": 1,
+            "consecutive_failures": 0,
+            "origin": "config",
+            "gone": 0,
+            "internal_failures": 0,
+            "quarantined": 0,
+        },
+    )
+    db.table("feeds").create_index(["url"], unique=True)
+    db.table("feeds").create_index(["enabled", "next_poll_at"], index_name="feeds_due")
+
+
+def _entries(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "entries",
+        {
+            "id": int,
+            "feed_id": int,
+            "key": str,  # GUID, else canonical link
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "published": str,
+            "first_seen_at": str,
+            "status": str,  # new -> analysed -> done; or quarantined
+            "attempts": int,
+            "retry_at": str,  # after a failed attempt: not before this time
+            "content": str,  # the article as the feed carries it, if it does
+            "last_error": str,  # or, for a skipped entry, why it was skipped
+            "processed_by": str,  # the replica that analysed it
+            **LEASE,
+        },
+        pk="id",
+        foreign_keys=[("feed_id", "feeds", "id")],
+        not_null={"feed_id", "key", "first_seen_at", "status", "attempts"},
+        defaults={"status": "new", "attempts": 0},
+    )
+    db.table("entries").create_index(["feed_id", "key"], unique=True)
+    db.table("entries").create_index(["status", "id"], index_name="entries_status")
+    db.table("entries").create_index(["canonical_url"], index_name="entries_canonical_url")
+
+
+def _articles(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "articles",
+        {
+            "id": int,
+            "entry_id": int,
+            "url": str,
+            "canonical_url": str,  # as the page declares it
+            "url_key": str,  # the entry's canonical link: one article per link
+            "title": str,
+            "text": str,
+            "published": str,
+            "author": str,
+            "sitename": str,
+            "language": str,
+            "fetched_at": str,
+        },
+        pk="id",
+        foreign_keys=[("entry_id", "entries", "id")],
+        not_null={"entry_id", "url", "url_key", "text", "fetched_at"},
+    )
+    db.table("articles").create_index(["entry_id"], unique=True)
+    db.table("articles").create_index(["url_key"], unique=True)
+
+
+def _stories(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "stories",
+        {
+            "id": int,
+            "speaker": str,
+            "key_quote": str,
+            "first_article_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("first_article_id", "articles", "id")],
+        not_null={"speaker", "key_quote", "first_article_id", "created_at"},
+    )
+    db.create_table(
+        "statements",
+        {
+            "id": int,
+            "article_id": int,
+            "story_id": int,
+            "position": int,  # order in the article
+            "speaker": str,
+            "role": str,
+            "quote": str,
+            "kind": str,  # direct | indirect
+            "sentence": str,
+            "background": int,
+            "said_at": str,  # the article's date: statements meet inside a window
+            "occasion": str,  # the day the text says it was said, when it says so
+            "start": int,  # character offsets in the article text
+            "end": int,
+            "words": str,  # the quote's content words, space-separated (its fingerprint)
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("story_id", "stories", "id")],
+        not_null={"article_id", "speaker", "quote", "kind", "sentence", "background", "said_at"},
+        defaults={"background": 0},
+    )
+    db.table("statements").create_index(["speaker", "said_at"], index_name="statements_speaker")
+    db.table("statements").create_index(["story_id"], index_name="statements_story")
+    db.table("statements").create_index(["article_id"], index_name="statements_article")
+
+
+def _matches(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "matches",
+        {
+            "id": int,
+            "article_id": int,
+            "rule": str,
+            "hits": str,  # JSON list of [field, term]
+            "sentence": str,
+            "matched_at": str,
+            "statement_id": int,  # the key statement, when the rule found one
+            "channel": str,  # the rule's own channel, if it names one
+            "followups": str,  # thread | ignore
+            "mention": str,
+            "priority": str,
+            "throttle": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("statement_id", "statements", "id")],
+        not_null={"article_id", "rule", "hits", "sentence", "matched_at"},
+    )
+    db.table("matches").create_index(["article_id", "rule"], unique=True)
+
+
+def _outbox(db: sqlite_utils.Database) -> None:
+    db.create_table(
+        "outbox",
+        {
+            "id": int,
+            "kind": str,  # alert | followup | digest
+            "match_id": int,
+            "entry_id": int,  # delivery order: the order entries arrived
+            "story_id": int,
+            "rule": str,
+            "root_key": str,  # story:rule of a top-level alert: one per story and rule
+            "parent_id": int,  # a follow-up: the alert whose thread it goes in
+            "digest_id": int,  # a held alert: the digest that carries it
+            "held": int,  # over its rule's throttle: waits for the hourly digest
+            "channel": str,
+            "facts": str,  # JSON: what the alert says; rendered when it is sent
+            "text": str,  # schema 2 rows only: the message as rendered then
+            "blocks": str,
+            "status": str,  # pending | sent | failed | unverified | quarantined
+            "attempts": int,
+            "last_error": str,
+            "next_attempt_at": str,  # after a failed attempt: not before this time
+            "uncertain": int,  # a send may have reached Slack: look before resending
+            "slack_channel": str,  # the channel ID Slack answered with
+            "ts": str,  # Slack's message timestamp, for threads and updates
+            "created_at": str,
+            "sent_at": str,
+            "failed_at": str,
+            **LEASE,
+        },
+        pk="id",
+        foreign_keys=[
+            ("match_id", "matches", "id"),
+            ("story_id", "stories", "id"),
+            ("parent_id", "outbox", "id"),
+            ("digest_id", "outbox", "id"),
+        ],
+        not_null={"kind", "held", "channel", "status", "attempts", "uncertain", "created_at"},
+        defaults={"kind": "alert", "held": 0, "status": "pending", "attempts": 0, "uncertain": 0},
+    )
+    db.table("outbox").create_index(["match_id"], unique=True)
+    db.table("outbox").create_index(["root_key"], unique=True)
+    db.table("outbox").create_index(["status", "channel", "entry_id"], index_name="outbox_due")
+    db.table("outbox").create_index(["story_id", "rule"], index_name="outbox_story")
+    db.table("outbox").create_index(["parent_id"], index_name="outbox_parent")
+
+
+def operations_tables(db: sqlite_utils.Database) -> None:
+    """Delivery leases per channel, replicas' heartbeats, and problems worth showing."""
+    db.create_table(
+        "channels",
+        {"name": str, "slack_id": str, "last_post_at": str, **LEASE},
+        pk="name",
+    )
+    db.create_table(
+        "replicas",
+        {
+            "id": str,
+            "host": str,
+            "pid": int,
+            "started_at": str,
+            "heartbeat_at": str,
+            "stopped_at": str,
+        },
+        pk="id",
+    )
+    db.create_table(
+        "problems",
+        {"id": int, "at": str, "kind": str, "subject": str, "detail": str},
+        pk="id",
+        not_null={"at", "kind", "subject", "detail"},
+    )
+    db.table("problems").create_index(["kind", "at"], index_name="problems_kind")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection autocommits).
+
+    IMMEDIATE takes the write lock at the start, so a transaction that reads and then
+    writes cannot fail half-way because another process wrote in between."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
