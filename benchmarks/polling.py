@@ -79,12 +79,14 @@ def serve(port_file: Path) -> None:
 
 
 def client_monitor(base: str, feeds: int, db: Path) -> dict[str, float]:
+    import io
     from datetime import UTC, datetime
 
+    from monitor.alerts import ConsoleSender
     from monitor.config import Config, FeedConfig, FetchConfig
-    from monitor.daemon import open_pipeline
     from monitor.matching.rules import shipped_rules_dir
-    from monitor.storage import feeds as feed_store
+    from monitor.runtime.context import open_runtime
+    from monitor.runtime.poller import Poller
 
     config = Config(
         database=db,
@@ -95,14 +97,16 @@ def client_monitor(base: str, feeds: int, db: Path) -> dict[str, float]:
         ),
     )
 
-    async def cycle() -> int:
-        async with open_pipeline(config, lambda: datetime.now(UTC)) as pipeline:
-            outcomes = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
-            return sum(o.error is not None for o in outcomes)
+    async def cycle() -> tuple[float, int]:
+        """The poll itself, timed like reader's update_feeds (its setup is not timed)."""
+        sender = ConsoleSender(io.StringIO())
+        async with open_runtime(config, sender, lambda: datetime.now(UTC)) as runtime:
+            started = time.perf_counter()
+            outcomes = await Poller(runtime).poll_all()
+            return time.perf_counter() - started, sum(o.error is not None for o in outcomes)
 
-    started = time.perf_counter()
-    failed = asyncio.run(cycle())
-    return {"seconds": time.perf_counter() - started, "failed": failed}
+    seconds, failed = asyncio.run(cycle())
+    return {"seconds": seconds, "failed": failed}
 
 
 def client_reader(base: str, feeds: int, db: Path) -> dict[str, float]:

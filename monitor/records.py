@@ -5,8 +5,9 @@ Data walks one way: FeedEntry -> Article -> Match -> SlackMessage (an outbox row
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 
@@ -68,13 +69,29 @@ class Article:
         return "\n\n".join(self.paragraphs)
 
 
+@dataclass(frozen=True, order=True)
+class Hit:
+    """One reason a rule fired: a term of the rule (as it reads, `ukraine NEAR/10 nato`)
+    found in a field of the article.
+
+    `phrases` are the words to look for in a sentence, to pick and highlight it: both sides
+    of a NEAR, each word of a `"…"~N` phrase, none for a regex. They are derived from the
+    term, so they take no part in comparing hits.
+    """
+
+    field: str
+    term: str
+    # dataclasses.field: the name `field` is the attribute above, inside this class
+    phrases: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+
+
 @dataclass(frozen=True)
 class Match:
-    """A rule that fired on an article: which terms hit, and the sentence that shows it."""
+    """A rule that fired on an article: which terms hit where, and the sentence that shows it."""
 
     rule: str
     channel: str | None
-    terms: tuple[str, ...]
+    hits: tuple[Hit, ...]  # sorted
     sentence: str
     statement: Statement | None = None  # the key on-topic statement, when there is one
     followups: Literal["thread", "ignore"] = "thread"
@@ -103,6 +120,8 @@ class StoredFeed:
     etag: str | None
     last_modified: str | None
     fetch_url: str | None = None  # after a permanent redirect
+    interval: float = 300.0  # seconds between polls, as configured
+    next_poll_at: datetime | None = None  # when it was due (for the poll lag)
 
     @property
     def poll_url(self) -> str:
@@ -126,6 +145,7 @@ class StoredEntry:
     published: datetime | None
     attempts: int
     content: str | None = None
+    canonical_url: str | None = None  # the link as an identity: one article per link
 
 
 @dataclass(frozen=True)
@@ -169,3 +189,120 @@ class Statement:
     start: int
     end: int
     background: bool = False
+    occasion: date | None = None  # the day the text says it was said, when it says so
+    words: frozenset[str] = frozenset()  # the quote's content words (its fingerprint)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a worker made of one entry: the article, who said what, which rules fired."""
+
+    article: Article
+    statements: tuple[Statement, ...]
+    matches: tuple[Match, ...]
+    timed_out: tuple[str, ...] = ()  # rules whose regex ran out of time on this article
+    notes: tuple[str, ...] = ()  # what was odd but not wrong (an implausible date), for the log
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    """A statement as stored: what deciding on a story compares."""
+
+    id: int
+    story_id: int | None
+    speaker: str
+    quote: str
+    kind: Literal["direct", "indirect"]
+    background: bool
+    occasion: date | None
+    words: frozenset[str] = frozenset()  # the quote's content words, as stored
+
+
+@dataclass(frozen=True)
+class StoryChoice:
+    """The story an article's statements join (`story_id`), or open (`new_key`), or none."""
+
+    story_id: int | None = None
+    new_key: StoredStatement | None = None
+
+
+@dataclass(frozen=True)
+class AlertFacts:
+    """What an alert says, stored with its outbox row and rendered when it is sent."""
+
+    rule: str
+    title: str
+    url: str
+    outlet: str
+    published: datetime | None
+    sentence: str
+    hits: tuple[Hit, ...]
+    priority: Literal["low", "normal", "high"] = "normal"
+    mention: str | None = None
+    speaker: str | None = None
+    role: str | None = None
+    quote: str | None = None
+    new_quotes: tuple[str, ...] = ()  # a follow-up: the quotes the story had not printed
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    headline: str
+    outlet: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DigestFacts:
+    """The alerts a throttled rule held back in an hour, sent as one message."""
+
+    rule: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """One match of an article, with what the database knows of its story: the writer
+    asks the alert planner what to queue for it."""
+
+    match: Match
+    article: Article
+    statements: tuple[Statement, ...]  # all of the article's, for a follow-up's new quotes
+    outlet: str
+    story_id: int | None
+    root_alert_id: int | None  # the story's top-level alert for this rule, if any
+    alerts_this_hour: int  # the rule's top-level alerts in the past hour
+    # what the story had quoted before this article, each with its content words (empty when
+    # stored before they were kept)
+    known_quotes: tuple[tuple[str, frozenset[str]], ...]
+    default_channel: str
+
+
+@dataclass(frozen=True)
+class PlannedAlert:
+    """An outbox row to write: a top-level alert, or a follow-up in `parent_id`'s thread."""
+
+    kind: Literal["alert", "followup"]
+    channel: str
+    facts: AlertFacts
+    parent_id: int | None = None
+    held: bool = False  # over the rule's throttle: goes out in the hourly digest
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """An outbox row due for delivery: its facts (rendered at send time) and its state."""
+
+    id: int
+    kind: Literal["alert", "followup", "digest"]
+    channel: str
+    facts: AlertFacts | DigestFacts | None  # None: a schema-2 row with `legacy` blocks
+    attempts: int
+    parent_id: int | None = None
+    thread_ts: str | None = None
+    uncertain: bool = False
+    slack_channel: str | None = None
+    created_at: datetime | None = None
+    retry_at: datetime | None = None
+    story_id: int | None = None
+    legacy: SlackMessage | None = None

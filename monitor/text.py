@@ -37,10 +37,19 @@ _NOT_AFTER = "".join(
 SENTENCE_END = re.compile(rf"(?<=[.!?…]){_NOT_AFTER}[\"”’»)]*\s+(?=[\"“‘«(–—-]*[A-Z0-9])")
 
 
+def _combining_marks() -> dict[int, None]:
+    """Every combining mark, for str.translate (C speed, where a per-character loop in
+    Python cost milliseconds per article). Planes 3-13 hold none."""
+    points = (*range(0x30000), *range(0xE0000, 0xE1000))
+    return {cp: None for cp in points if unicodedata.combining(chr(cp))}
+
+
+_COMBINING = _combining_marks()
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: `Orbán` -> `orban`, `Zelenskyy's` -> `zelenskyy's`."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return unicodedata.normalize("NFKD", text).translate(_COMBINING).casefold()
 
 
 def split_sentences(paragraph: str) -> list[str]:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from monitor.alerts import ConsoleSender, Sender
+from monitor.config import Config
+from monitor.runtime.context import Runtime, open_runtime
 from tests.servers import SLACK_TOKEN, FakeSlack, FeedSpec, NewsSite
 
 DATA = Path(__file__).parent / "data"
@@ -82,3 +88,35 @@ def start_daemon(config: Path, stdout: int | None = subprocess.PIPE) -> subproce
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+@contextlib.asynccontextmanager
+async def runtime_for(
+    config: Config,
+    now: Callable[[], datetime] = lambda: datetime(2026, 1, 1, tzinfo=UTC),
+    sender: Sender | None = None,
+) -> AsyncIterator[Runtime]:
+    """The real runtime (store, HTTP client, worker pool) on `config`, alerts to a buffer."""
+    async with open_runtime(config, sender or ConsoleSender(io.StringIO()), now) as runtime:
+        yield runtime
+
+
+POISON_LINE = b"a" * 40 + b"b"
+
+
+def poison(folder: Path, site: NewsSite) -> Path:
+    """A hostile page and an operator's badly written boilerplate pattern, `(a+)+`, that
+    backtracks for minutes on the page's line of a's: the worker analysing the page is
+    stuck until its deadline. Returns the boilerplate file (for `extraction.boilerplate`)."""
+    shipped = REPO / "monitor" / "extraction" / "boilerplate.yaml"
+    patterns = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    patterns["patterns"].append({"name": "stuck", "drop": "line", "match": "(a+)+"})
+    path = folder / "boilerplate.yaml"
+    path.write_text(yaml.safe_dump(patterns), encoding="utf-8")
+    site.pages["poison.html"] = (
+        b"<html><head><title>Poison</title></head><body><article><h1>Poison</h1>"
+        b"<p>Ukraine and NATO were mentioned in a long report on the summit preparations.</p>"
+        b"<p>" + POISON_LINE + b"</p></article></body></html>"
+    )
+    site.feeds["news"].items = sorted(site.pages)
+    return path

@@ -85,6 +85,10 @@ class NewsSite:
     article_failures: dict[str, int] = field(default_factory=dict)  # name -> 503s still to give
     hang_seconds: float = 5.0
     robots: str | None = None  # robots.txt, when the site has one
+    # While set and not open, article requests wait at the gate (tests open it once they
+    # have seen what they wait for, e.g. every replica holding work).
+    article_gate: threading.Event | None = None
+    served: dict[str, int] = field(default_factory=dict)  # article name -> times served
     server: ServerThread | None = None
 
     @property
@@ -150,6 +154,9 @@ class NewsSite:
 
     async def _article(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
+        while self.article_gate is not None and not self.article_gate.is_set():
+            await asyncio.sleep(0.01)
+        self.served[name] = self.served.get(name, 0) + 1
         if self.article_failures.get(name, 0) > 0:
             self.article_failures[name] -= 1
             return self._log(request, web.Response(status=503, headers={"Retry-After": "60"}))
@@ -194,18 +201,33 @@ class NewsSite:
         return self
 
 
+FULL_SCOPES = frozenset(
+    "chat:write chat:write.public channels:read groups:read channels:history groups:history".split()
+)
+_LIST_SCOPES = {"public_channel": "channels:read", "private_channel": "groups:read"}
+
+
 @dataclass
 class FakeSlack:
-    """The parts of the Slack Web API monitor uses: chat.postMessage, chat.update,
-    conversations.history and .replies (with message metadata). Checks the bearer token,
-    records everything, and injects faults on request (see `fail_next`)."""
+    """The parts of the Slack Web API monitor uses, answering as Slack does.
+
+    auth.test; chat.postMessage and chat.update (POST); conversations.history, .replies, .list
+    and .info (GET only, as slack-sdk sends them: another verb gets 405). Every call checks the
+    bearer token (`not_authed`, `invalid_auth`) and the token's `scopes` (`missing_scope` with
+    `needed` and `provided`), and every answer to a valid token lists its scopes in the
+    `x-oauth-scopes` header. Every channel a post names exists (but `missing_channels`), even
+    when the post fails; those in `private_channels` get `G…` IDs and need the groups:* scopes.
+    Records everything and injects faults on request (see `fail_next`)."""
 
     token: str = SLACK_TOKEN
+    scopes: set[str] = field(default_factory=lambda: set(FULL_SCOPES))
     posts: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (HTTP verb, API method)
     failures: list[dict[str, Any]] = field(default_factory=list)  # next faults, in order
     latency: float = 0.0
     channels: dict[str, str] = field(default_factory=dict)  # name -> ID
+    private_channels: set[str] = field(default_factory=set)  # names
     missing_channels: set[str] = field(default_factory=set)  # answer channel_not_found
     server: ServerThread | None = None
 
@@ -220,14 +242,17 @@ class FakeSlack:
         status: int = 200,
         error: str = "internal_error",
         *,
-        retry_after: int | None = None,
+        method: str = "chat.postMessage",
+        retry_after: int | str | None = None,
         delay: float = 0.0,
         post_anyway: bool = False,
     ) -> None:
-        """The next `count` posts fail: an error answer (HTTP `status`), a 429 with
-        Retry-After, a `delay` before answering (a timeout for the client), and with
-        `post_anyway` the message is posted before the failure (the ambiguous case)."""
+        """The next `count` calls of `method` fail: an error answer (HTTP `status`), a 429 with
+        Retry-After (seconds or an HTTP date), a `delay` before answering (a timeout for the
+        client), and with `post_anyway` the message is posted before the failure (the
+        ambiguous case). Faults of chat.postMessage apply to webhook posts too."""
         fault = {
+            "method": method,
             "status": status,
             "error": error,
             "retry_after": retry_after,
@@ -242,7 +267,8 @@ class FakeSlack:
     def _channel_id(self, channel: str) -> str:
         if channel.startswith(("C", "G")) and not channel.startswith("#"):
             return channel
-        return self.channels.setdefault(channel, f"C{len(self.channels) + 1:08d}")
+        prefix = "G" if channel in self.private_channels else "C"
+        return self.channels.setdefault(channel, f"{prefix}{len(self.channels) + 1:08d}")
 
     async def _payload(self, request: web.Request) -> dict[str, Any]:
         if request.method == "GET":
@@ -256,8 +282,81 @@ class FakeSlack:
                 payload[key] = json.loads(payload[key])
         return payload
 
-    def _authorised(self, request: web.Request) -> bool:
-        return request.headers.get("Authorization") == f"Bearer {self.token}"
+    def _needed(self, method: str, payload: dict[str, Any]) -> list[str]:
+        """The scopes `method` needs for this call that the token lacks."""
+        if method in ("chat.postMessage", "chat.update"):
+            needed = ["chat:write"]
+        elif method in ("conversations.history", "conversations.replies"):
+            private = str(payload.get("channel", "")).startswith("G")
+            needed = ["groups:history" if private else "channels:history"]
+        elif method == "conversations.info":
+            private = str(payload.get("channel", "")).startswith("G")
+            needed = ["groups:read" if private else "channels:read"]
+        elif method == "conversations.list":
+            types = str(payload.get("types") or "public_channel").split(",")
+            needed = [_LIST_SCOPES[t] for t in types if t in _LIST_SCOPES]
+        else:
+            needed = []
+        return [scope for scope in needed if scope not in self.scopes]
+
+    @web.middleware
+    async def _api(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Verb, token and scope checks, the `x-oauth-scopes` header, and injected faults."""
+        if not request.path.startswith("/api/"):
+            response: web.StreamResponse = await handler(request)
+            return response
+        method = request.path.removeprefix("/api/")
+        self.calls.append((request.method, method))
+        if request.match_info.http_exception is not None:
+            raise request.match_info.http_exception  # 405 for a wrong verb
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            return web.json_response({"ok": False, "error": "not_authed"})
+        if authorization != f"Bearer {self.token}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        headers = {"x-oauth-scopes": ",".join(sorted(self.scopes))}
+        payload = await self._payload(request)  # the body is cached: handlers read it again
+        if needed := self._needed(method, payload):
+            answer = {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": ",".join(needed),
+                "provided": headers["x-oauth-scopes"],
+            }
+            return web.json_response(answer, headers=headers)
+        if method == "chat.postMessage" and payload.get("channel") not in self.missing_channels:
+            self._channel_id(str(payload.get("channel")))  # the workspace has it, posted or not
+        if method == "chat.postMessage" and self.latency:
+            await asyncio.sleep(self.latency)
+        fault = self._next_fault(method)
+        if fault is not None:
+            if fault["post_anyway"]:
+                self._post(payload)
+            return await self._fault_response(fault, headers)
+        response = await handler(request)
+        response.headers.update(headers)
+        return response
+
+    def _next_fault(self, method: str) -> dict[str, Any] | None:
+        for index, fault in enumerate(self.failures):
+            if fault["method"] == method:
+                return self.failures.pop(index)
+        return None
+
+    async def _fault_response(
+        self, fault: dict[str, Any], headers: dict[str, str], *, webhook: bool = False
+    ) -> web.Response:
+        if fault["delay"]:
+            await asyncio.sleep(fault["delay"])
+        if fault["retry_after"] is not None:
+            headers = {**headers, "Retry-After": str(fault["retry_after"])}
+        status = 429 if fault["retry_after"] is not None else fault["status"]
+        error = "ratelimited" if fault["retry_after"] is not None else fault["error"]
+        if webhook:
+            return web.Response(status=status, text=error, headers=headers)
+        if status == 405 or status >= 500:
+            return web.Response(status=status, text=error, headers=headers)  # not Slack JSON
+        return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:
         channel_id = self._channel_id(payload["channel"])
@@ -265,29 +364,26 @@ class FakeSlack:
         self.posts.append({**payload, "ts": ts, "channel_id": channel_id})
         return {"ok": True, "channel": channel_id, "ts": ts}
 
+    async def _auth_test(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "ok": True,
+                "url": "https://fake-team.slack.com/",
+                "team": "Fake Team",
+                "user": "monitor",
+                "team_id": "T00000001",
+                "user_id": "U00000001",
+                "bot_id": "B00000001",
+            }
+        )
+
     async def _post_message(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         payload = await self._payload(request)
         if not payload.get("channel") or payload["channel"] in self.missing_channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
-        if self.latency:
-            await asyncio.sleep(self.latency)
-        if self.failures:
-            fault = self.failures.pop(0)
-            if fault["post_anyway"]:
-                self._post(payload)
-            if fault["delay"]:
-                await asyncio.sleep(fault["delay"])
-            headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] else {}
-            status = 429 if fault["retry_after"] else fault["status"]
-            error = "ratelimited" if fault["retry_after"] else fault["error"]
-            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
         return web.json_response(self._post(payload))
 
     async def _update(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         payload = await self._payload(request)
         self.updates.append(payload)
         return web.json_response({"ok": True, "channel": payload["channel"], "ts": payload["ts"]})
@@ -304,9 +400,22 @@ class FakeSlack:
             if p["channel_id"] == channel_id
         ]
 
+    @staticmethod
+    def _page(query: dict[str, Any], messages: list[dict[str, Any]]) -> web.Response:
+        """One page of `messages`, with Slack's cursor pagination (`limit`, `cursor`)."""
+        start = int(query.get("cursor") or 0)
+        end = start + int(query.get("limit") or 100)
+        more = end < len(messages)
+        return web.json_response(
+            {
+                "ok": True,
+                "messages": messages[start:end],
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(end) if more else ""},
+            }
+        )
+
     async def _history(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         query = await self._payload(request)
         oldest = float(query.get("oldest") or 0)
         messages = [
@@ -314,45 +423,59 @@ class FakeSlack:
             for m in self._messages(query["channel"])
             if not m["thread_ts"] and float(m["ts"]) >= oldest
         ]
-        return web.json_response({"ok": True, "messages": messages[::-1]})
-
-    async def _webhook(self, request: web.Request) -> web.Response:
-        """An incoming webhook: /webhook/ok posts; /webhook/gone answers 404 no_service."""
-        if request.match_info["hook"] != "ok":
-            return web.Response(status=404, text="no_service")
-        if self.failures:
-            fault = self.failures.pop(0)
-            return web.Response(status=fault["status"], text=fault["error"])
-        payload = await request.json()
-        self.posts.append({**payload, "channel_id": "webhook", "ts": None})
-        return web.Response(text="ok")
-
-    async def _list(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
-        channels = [{"id": cid, "name": name.lstrip("#")} for name, cid in self.channels.items()]
-        return web.json_response(
-            {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
-        )
+        return self._page(query, messages[::-1])
 
     async def _replies(self, request: web.Request) -> web.Response:
-        if not self._authorised(request):
-            return web.json_response({"ok": False, "error": "invalid_auth"})
         query = await self._payload(request)
         messages = [
             m
             for m in self._messages(query["channel"])
             if m["ts"] == query["ts"] or m["thread_ts"] == query["ts"]
         ]
-        return web.json_response({"ok": True, "messages": messages})
+        return self._page(query, messages)
+
+    def _channel(self, name: str, cid: str) -> dict[str, Any]:
+        return {"id": cid, "name": name.lstrip("#"), "is_private": cid.startswith("G")}
+
+    async def _list(self, request: web.Request) -> web.Response:
+        query = await self._payload(request)
+        types = str(query.get("types") or "public_channel").split(",")
+        channels = [
+            self._channel(name, cid)
+            for name, cid in self.channels.items()
+            if ("private_channel" if cid.startswith("G") else "public_channel") in types
+        ]
+        return web.json_response(
+            {"ok": True, "channels": channels, "response_metadata": {"next_cursor": ""}}
+        )
+
+    async def _info(self, request: web.Request) -> web.Response:
+        cid = (await self._payload(request)).get("channel", "")
+        for name, known in self.channels.items():
+            if known == cid:
+                return web.json_response({"ok": True, "channel": self._channel(name, cid)})
+        return web.json_response({"ok": False, "error": "channel_not_found"})
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """An incoming webhook: /webhook/ok posts; /webhook/gone answers 404 no_service."""
+        if request.match_info["hook"] != "ok":
+            return web.Response(status=404, text="no_service")
+        fault = self._next_fault("chat.postMessage")
+        if fault is not None:
+            return await self._fault_response(fault, {}, webhook=True)
+        payload = await request.json()
+        self.posts.append({**payload, "channel_id": "webhook", "ts": None})
+        return web.Response(text="ok")
 
     def start(self) -> FakeSlack:
-        app = web.Application()
+        app = web.Application(middlewares=[self._api])
+        app.router.add_route("*", "/api/auth.test", self._auth_test)  # Slack takes any verb
         app.router.add_post("/api/chat.postMessage", self._post_message)
         app.router.add_post("/api/chat.update", self._update)
-        app.router.add_route("*", "/api/conversations.history", self._history)
-        app.router.add_route("*", "/api/conversations.replies", self._replies)
-        app.router.add_route("*", "/api/conversations.list", self._list)
+        app.router.add_get("/api/conversations.history", self._history, allow_head=False)
+        app.router.add_get("/api/conversations.replies", self._replies, allow_head=False)
+        app.router.add_get("/api/conversations.list", self._list, allow_head=False)
+        app.router.add_get("/api/conversations.info", self._info, allow_head=False)
         app.router.add_post("/webhook/{hook}", self._webhook)
         self.server = ServerThread(app).start()
         return self

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from monitor.alerts import Sender
 from monitor.config import Config, FeedConfig, FetchConfig
-from monitor.daemon import RunReport, run_once
 from monitor.matching.rules import shipped_rules_dir
+from monitor.runtime import RunReport, run_once
 
 PAGES = "pages"
 

@@ -103,8 +103,8 @@ def _shipped() -> Boilerplate:
 def _load(path: Path) -> Boilerplate:
     try:
         doc = load_yaml(path)
-    except (OSError, ValueError) as e:
-        raise ConfigError(str(e) if isinstance(e, ValueError) else f"{path}: {e.strerror}") from e
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
     try:
         return Boilerplate.model_validate(doc.data)
     except ValidationError as e:

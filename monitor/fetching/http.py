@@ -12,15 +12,15 @@ import re
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urljoin
 
 import aiohttp
 from yarl import URL
 
+from monitor.clock import utcnow
 from monitor.config import FetchConfig
+from monitor.durations import retry_after_seconds
 from monitor.errors import FetchError
 from monitor.fetching.guard import GuardedResolver, check_host
 from monitor.records import FetchResult
@@ -150,7 +150,7 @@ class HttpClient:
                 url,
                 f"HTTP {resp.status} {resp.reason or ''}".rstrip(),
                 status=resp.status,
-                retry_after=retry_after(resp.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(resp.headers.get("Retry-After"), utcnow()),
             )
         body = gunzip_capped(url, await self._read_capped(url, resp), self._config.max_body_bytes)
         headers = {k.lower(): v for k, v in resp.headers.items()}
@@ -179,20 +179,6 @@ class HttpClient:
 def _max_age(cache_control: str | None) -> float | None:
     match = re.search(r"max-age=(\d+)", cache_control or "")
     return float(match.group(1)) if match else None
-
-
-def retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: a number, or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def gunzip_capped(url: str, body: bytes, cap: int) -> bytes:

@@ -45,24 +45,36 @@ def containment(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def same_statement(speaker_a: str, quote_a: str, speaker_b: str, quote_b: str) -> bool:
-    """Same speaker, and the shorter quote's content words (mostly) within the longer one."""
+def same_statement(
+    speaker_a: str,
+    quote_a: str,
+    speaker_b: str,
+    quote_b: str,
+    words_a: frozenset[str] | None = None,
+    words_b: frozenset[str] | None = None,
+) -> bool:
+    """Same speaker, and the shorter quote's content words (mostly) within the longer one.
+    The content words may be given, computed once (`content_words`)."""
     if speaker_a != speaker_b:
         return False
-    words_a, words_b = content_words(quote_a), content_words(quote_b)
+    words_a = words_a or content_words(quote_a)
+    words_b = words_b or content_words(quote_b)
     if min(len(words_a), len(words_b)) < MIN_CONTENT_WORDS:
         return normalise_quote(quote_a) == normalise_quote(quote_b)
     return containment(words_a, words_b) >= SAME_STATEMENT
 
 
-def new_quotes(statements: Sequence[Statement], known: Sequence[str]) -> list[str]:
-    """Direct, current quotes of this report that the story has not printed yet."""
-    seen = [content_words(q) for q in known]
+def new_quotes(
+    statements: Sequence[Statement], known: Sequence[tuple[str, frozenset[str]]]
+) -> list[str]:
+    """Direct, current quotes of this report that the story has not printed yet; `known`
+    are the story's quotes so far, with their content words when known."""
+    seen = [words or content_words(quote) for quote, words in known]
     fresh = []
     for statement in statements:
         if statement.background or statement.kind != "direct":
             continue
-        words = content_words(statement.quote)
+        words = statement.words or content_words(statement.quote)
         if len(words) >= MIN_CONTENT_WORDS and all(
             containment(words, other) < SAME_STATEMENT for other in seen
         ):

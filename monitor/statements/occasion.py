@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
+
+from monitor.records import Statement
 
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _MONTHS = [
@@ -74,3 +77,15 @@ def speaker_occasions(
             None,
         )
     return days
+
+
+def dated(
+    statements: Sequence[Statement], sentences: Sequence[str], published: date
+) -> tuple[Statement, ...]:
+    """The statements with their `occasion`: the day in their own sentence, else the day the
+    article gives for their speaker elsewhere."""
+    by_speaker = speaker_occasions(sentences, {s.speaker for s in statements}, published)
+    return tuple(
+        replace(s, occasion=occasion_date(s.sentence, published) or by_speaker.get(s.speaker))
+        for s in statements
+    )

@@ -53,8 +53,11 @@ class SpeakerList:
 
 
 def load_speakers(path: Path | None) -> SpeakerList:
-    """Load a speakers file; no file means an empty list (names are still extracted)."""
-    if path is None or not path.is_file():
+    """Load a speakers file; None means an empty list (names are still extracted).
+
+    A path that is not there is an error, not an empty list: the user named that file.
+    """
+    if path is None:
         return SpeakerList([])
     try:
         doc = load_yaml(path)

@@ -1,19 +1,20 @@
-"""Crash safety: SIGKILL the daemon at random moments over a burst of 100 alerts, restart it
-each time; at the end every alert is delivered, none twice."""
+"""Crash safety: SIGKILL the daemon five times during a burst of 100 alerts, each kill once
+a given number of posts has been seen (so it lands mid-delivery), restart it each time; at
+the end every alert is delivered, none twice."""
 
 from __future__ import annotations
 
-import random
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import start_daemon, write_config
 from tests.servers import FakeSlack, FeedSpec, NewsSite
 
 ALERTS = 100
-KILLS = 5
+KILL_AFTER_POSTS = [5, 25, 45, 65, 85]
 
 
 def _page(i: int) -> bytes:
@@ -27,11 +28,17 @@ def _page(i: int) -> bytes:
     ).encode()
 
 
-def _start(config: Path) -> subprocess.Popen[str]:
-    return start_daemon(config, stdout=subprocess.DEVNULL)
+def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Poll an observable condition (not a sleep that hopes for it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
 
 
-def test_sigkill_at_random_moments_loses_and_doubles_nothing(
+def test_sigkill_mid_delivery_loses_and_doubles_nothing(
     tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
 ) -> None:
     news_site.pages = {f"r{i:03d}.html": _page(i) for i in range(ALERTS)}
@@ -44,34 +51,29 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(
         slack_api_url=fake_slack.api_url,
         rules=rules,
     )
-    fake_slack.latency = 0.05  # so that kills land while messages are in flight
-    rng = random.Random(2026)
+    fake_slack.latency = 0.05  # each post takes a while: kills land while one is in flight
 
     progress = []
-    for _ in range(KILLS):
-        proc = _start(config)
-        time.sleep(rng.uniform(0.6, 1.6))
+    for threshold in KILL_AFTER_POSTS:
+        proc = start_daemon(config, stdout=subprocess.DEVNULL)
+        assert _wait_for(lambda t=threshold: len(fake_slack.posts) >= t), "no progress"
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         if proc.stderr:
             proc.stderr.close()
         progress.append(len(fake_slack.alert_ids()))
-    killed_at = progress[-1]
 
-    proc = _start(config)
-    deadline = time.monotonic() + 60
-    while len(set(fake_slack.alert_ids())) < ALERTS and time.monotonic() < deadline:
-        time.sleep(0.2)
-    time.sleep(1.0)  # anything still to come (a duplicate) has time to arrive
-    proc.send_signal(signal.SIGTERM)
+    proc = start_daemon(config, stdout=subprocess.DEVNULL)
+    assert _wait_for(lambda: len(set(fake_slack.alert_ids())) >= ALERTS, timeout=120)
+    proc.send_signal(signal.SIGTERM)  # after a clean stop nothing more can be posted
     _, stderr = proc.communicate(timeout=30)
 
     ids = fake_slack.alert_ids()
     delivered, duplicated = len(set(ids)), len(ids) - len(set(ids))
     print(
-        f"kill test: {KILLS} kills, posts after each kill {progress}; "
+        f"kill test: {len(KILL_AFTER_POSTS)} kills, posts after each kill {progress}; "
         f"delivered {delivered}/{ALERTS}, lost {ALERTS - delivered}, duplicated {duplicated}"
     )
     assert proc.returncode == 0, stderr
-    assert 0 < killed_at < ALERTS  # the kills did land in the middle of the burst
+    assert progress[0] < ALERTS  # the kills did land in the middle of the burst
     assert delivered == ALERTS and duplicated == 0

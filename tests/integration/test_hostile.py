@@ -8,16 +8,15 @@ import resource
 import time
 import zlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from monitor.config import Config, FeedConfig, FetchConfig
-from monitor.daemon import open_pipeline
-from monitor.storage import feeds as feed_store
-from tests.conftest import REPO
+from monitor.runtime.poller import Poller
+from monitor.runtime.processor import Processor
+from tests.conftest import REPO, runtime_for
 from tests.servers import ServerThread
 
 LAUGHS = (
@@ -138,8 +137,8 @@ async def test_hostile_feeds_end_cleanly_in_time_and_memory(tmp_path: Path, host
         ),
     )
     started = time.monotonic()
-    async with open_pipeline(config, lambda: datetime(2026, 1, 1, tzinfo=UTC)) as pipeline:
-        outcomes = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
+    async with runtime_for(config) as runtime:
+        outcomes = await Poller(runtime).poll_all()
     elapsed = time.monotonic() - started
     by_name = {o.feed.url.rsplit("/", 1)[1]: o for o in outcomes}
     for name, expected in EXPECTED.items():
@@ -161,10 +160,10 @@ async def test_feed_links_to_private_addresses_are_refused(tmp_path: Path, hosti
         feeds=[FeedConfig(url=f"{hostile}/ssrf")],
         fetch=FetchConfig(per_host_delay=0),  # the guard is on; the feed URL itself is trusted
     )
-    async with open_pipeline(config, lambda: datetime(2026, 1, 1, tzinfo=UTC)) as pipeline:
-        (outcome,) = await pipeline.poll_feeds(feed_store.enabled_feeds(pipeline.db))
+    async with runtime_for(config) as runtime:
+        (outcome,) = await Poller(runtime).poll_all()
         assert outcome.error is None and outcome.new_entries == 2
-        await pipeline.process_pending()
-        errors = [r[0] for r in pipeline.db.execute("SELECT last_error FROM entries")]
+        await Processor(runtime).drain()
+        errors = [r[0] for r in runtime.store.sync_db().execute("SELECT last_error FROM entries")]
     assert all("allow_private_addresses" in e for e in errors)
     assert any("169.254.169.254" in e for e in errors) and any("127.0.0.1" in e for e in errors)

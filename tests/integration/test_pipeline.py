@@ -11,7 +11,7 @@ import pytest
 
 from monitor.alerts import SlackSender
 from monitor.config import load_config
-from monitor.daemon import run_once
+from monitor.runtime import run_once
 from monitor.storage import open_database
 from tests.conftest import write_config
 from tests.servers import FakeSlack, FeedSpec, NewsSite

@@ -12,8 +12,9 @@ import pytest
 
 from monitor.alerts import SlackSender
 from monitor.config import load_config
-from monitor.daemon import Daemon, open_pipeline
-from tests.conftest import write_config
+from monitor.runtime.once import drain
+from monitor.runtime.poller import Poller
+from tests.conftest import runtime_for, write_config
 from tests.servers import FakeSlack, NewsSite
 
 GOOD = "rules:\n  - name: NATO watch\n    query: Ukraine AND NATO\n"
@@ -54,17 +55,22 @@ async def test_broken_edit_keeps_the_old_rule_and_removal_stops_it(
     def now() -> datetime:
         return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=clock["now"])
 
-    async with open_pipeline(config, now) as pipeline:
-        daemon = Daemon(pipeline, sender)
-        await daemon.tick()
+    async with runtime_for(config, now, sender) as runtime:
+
+        async def tick() -> None:
+            runtime.reload_rules()
+            await asyncio.gather(*await Poller(runtime).tick())
+            await drain(runtime)
+
+        await tick()
         assert len(fake_slack.posts) == 1
 
         _bump(rule_file, BROKEN)
         news_site.feeds["news"].items = names[:2]
         clock["now"] += 10
         with caplog.at_level(logging.ERROR):
-            await daemon.tick()
-        await asyncio.sleep(0.2)  # the ops message is sent in the background
+            await tick()
+        await runtime.ops.flush()  # the ops message is sent in the background
         assert "nato.yaml:3:24: rules.0.query: '(' is never closed" in caplog.text
         assert "keeps running" in caplog.text
         article_posts = [p for p in fake_slack.posts if p["channel"] == "#news-alerts"]
@@ -75,6 +81,6 @@ async def test_broken_edit_keeps_the_old_rule_and_removal_stops_it(
         rule_file.unlink()
         news_site.feeds["news"].items = names[:3]
         clock["now"] += 10
-        await daemon.tick()
-        assert len(pipeline.rules) == 0
+        await tick()
+        assert len(runtime.rules.ruleset) == 0
         assert len([p for p in fake_slack.posts if p["channel"] == "#news-alerts"]) == 2

@@ -138,3 +138,41 @@ def test_polling_benchmark_runs_small_without_reader(tmp_path: Path) -> None:
     for cycle in ("cycle1", "cycle2"):
         assert figures[cycle]["monitor"]["feeds_per_second"] > 0
     assert figures["cycle2"]["monitor"]["failed"] == 1  # feed 7 fails in the second cycle
+
+
+def test_pipeline_benchmark_runs_small(tmp_path: Path) -> None:
+    """benchmarks/pipeline.py end to end on the demo's pages: every configuration runs, the
+    Slack stand-in counts the alerts, and each target is reported met or missed."""
+    from monitor.demo import sample_pages
+
+    (tmp_path / "html").mkdir()
+    for name, page in sample_pages().items():
+        (tmp_path / "html" / f"{name}.gz").write_bytes(gzip.compress(page))
+    out = tmp_path / "figures.json"
+    script = SCRIPT.parent / "pipeline.py"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(tmp_path),
+            "--articles",
+            "20",
+            "--feeds",
+            "4",
+            "--repeat",
+            "1",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "workers 2 / workers 1" in result.stdout
+    figures = json.loads(out.read_text())
+    for name in ("baseline", "workers_1", "workers_2"):
+        assert figures["results"][name]["articles"] == 20
+    two = figures["results"]["workers_2"]
+    assert two["alerts_sent"] == two["posts"] == two["unique"] > 0  # each alert once
+    assert figures["checks"]["no alert lost or doubled"] is True

@@ -12,6 +12,7 @@ import os
 
 import pytest
 
+from monitor.alerts.facts import alert_facts
 from monitor.alerts.render import render_alert, render_followup
 from monitor.demo import sample_pages
 from monitor.extraction import extract_article
@@ -28,12 +29,13 @@ RULES = RuleSet(load_rules([REPO / "rules"]))
 def _message(name: str, *, followup: bool = False) -> dict[str, object]:
     article = extract_article(sample_pages()[name], url=f"https://news.example/{name}")
     statements = extract_statements(article.paragraphs, SPEAKERS)
-    (found,) = match(article, RULES, statements, SPEAKERS)
+    (found,) = match(article, RULES, statements, SPEAKERS).matches
     outlet = article.sitename or "outlet"
+    facts = alert_facts(article, found, outlet)
     message = (
-        render_followup(article, found, outlet=outlet, channel="#news-alerts", new_quotes=[])
+        render_followup(facts, channel="#news-alerts")
         if followup
-        else render_alert(article, found, outlet=outlet, channel="#news-alerts")
+        else render_alert(facts, channel="#news-alerts")
     )
     return {"channel": message.channel, "text": message.text, "blocks": message.blocks}
 
