@@ -191,6 +191,8 @@ class Statement:
     background: bool = False
     occasion: date | None = None  # the day the text says it was said, when it says so
     words: frozenset[str] = frozenset()  # the quote's content words (its fingerprint)
+    organisation: bool = False  # the speaker is an organisation (`the Kremlin said`)
+    fragment: bool = False  # a quoted fragment inside reported speech (`promised "…"`)
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,8 @@ def key_statement(
     *,
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT,
 ) -> Statement | None:
-    """The first on-topic, current statement by an allowed speaker; direct ones first.
+    """The first on-topic, current statement by an allowed speaker: whole quotes first, then
+    quoted fragments (`promised "concrete steps"`), then reported speech.
 
     RegexTimeout if the rule's regex runs out of time on a statement's paragraph.
     """
@@ -143,8 +144,9 @@ def key_statement(
         and (allowed is None or s.speaker in allowed)
         and _on_topic(rule, article, s, regex_timeout)
     ]
+    whole = [s for s in candidates if s.kind == "direct" and not s.fragment]
     direct = [s for s in candidates if s.kind == "direct"]
-    preferred = direct or candidates
+    preferred = whole or direct or candidates
     return preferred[0] if preferred else None
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import re
 
+from monitor.statements.lexicon import lexicon
+from monitor.statements.names import NAME as NAME
 from monitor.text import SENTENCE_END as SENTENCE_END
 
-SPEECH_VERBS = (
-    "said|says|say|added|adds|noted|notes|stated|states|told|tells|explained|concluded|argued|"
-    "announced|emphasi[sz]ed|stressed|continued|pledged|promised|warned|insisted|wrote|writes|"
-    "asked|replied|declared|highlighted|claimed|remarked|tweeted|posted|confirmed|"
-    "acknowledged|clarified|underlined|underscored|insisted|admitted|observed|suggested"
-)
-_NAME_WORD = r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ][\w'’.\-]*"
-NAME = rf"{_NAME_WORD}(?:\s+(?:{_NAME_WORD}|de|von|der|van|la|bin))*"
-PRONOUN = (
-    r"[Hh]e|[Ss]he|[Tt]hey|[Tt]he (?:minister|spokes\w+|president|secretary|official|diplomat|"
-    r"chancellor|ambassador|coordinator|envoy)"
-)
+
+def _speech_verbs() -> str:
+    forms = sorted(lexicon().cue_verbs, key=len, reverse=True)
+    return "|".join(re.escape(f) for f in forms)
+
+
+SPEECH_VERBS = _speech_verbs()
+PRONOUN = r"[Hh]e|[Ss]he"
 WHO = rf"(?P<who>{NAME}|{PRONOUN})"
 VERB = rf"(?P<verb>{SPEECH_VERBS})"
 
@@ -33,23 +31,7 @@ DOUBLE_QUOTE = re.compile(r"[“„«\"](?P<body>[^“”„«»\"]{2,}?)[”“
 SINGLE_QUOTE = re.compile(r"(?<![\w])‘(?P<body>[^‘]{2,}?)’(?![\w])")
 DASH_SPEECH = re.compile(r"^\s*[–—-]\s+(?P<body>.+)$")
 
-# After a quote: `, Kirby said`, `,” he added.`, `Blinken told MSNBC`, `, said Kirby`.
-AFTER_QUOTE = re.compile(
-    rf"^\s*[,.:;]?\s*(?:{WHO}(?:,[^,]{{1,80}},)?\s+(?:(?:also|then|later|has|had|would)\s+)?{VERB}\b"
-    rf"|(?P<verb2>said|says|added|wrote)\s+(?P<who2>{NAME}))"
-)
-# Before a quote, in the same sentence: `Kuleba in his turn said, `, `Biden pledged `,
-# `Blinken said that the purpose was `, `Zelensky wrote on X: `.
-BEFORE_QUOTE = re.compile(
-    rf"(?:^|[\s(])(?:{WHO})(?:\s+[\w’'\-]+){{0,6}}?\s+{VERB}\b[^“”\"«»]{{0,160}}$"
-)
-COLON_INTRO = re.compile(rf"(?:^|\s)(?P<who>{NAME})\s*:\s*$")
 ACCORDING_TO = re.compile(rf"\b[Aa]ccording to (?P<who>{NAME}|him|her)\b")
-SPEECH_VERB = re.compile(rf"\b(?:{SPEECH_VERBS})\b")
-NAME_OR_PRONOUN = re.compile(rf"(?:{NAME})|\b(?:{PRONOUN})\b")
-# A sentence that opens with a person (`Kaja Kallas met…`, `U.S. Secretary of State Antony
-# Blinken was…`) makes that person the `he`/`she` of what follows.
-SUBJECT = re.compile(rf"^\s*(?:(?:{ROLE_WORDS})\s+){{0,8}}?(?P<who>{NAME})\s+[a-z]")
 # A dash paragraph ending in its attribution: `…, he continued.`
 DASH_ATTRIBUTION = re.compile(
     rf",\s*(?:{WHO}\s+(?:(?:also|then|later)\s+)?{VERB}|(?P<verb2>said|says|added)\s+(?P<who2>{NAME}))"
@@ -71,18 +53,4 @@ BACKGROUND = re.compile(
     r"|\bas \w+(?: \w+)? (?:put it|once said|said at the time)\b|\bhad (?:said|told|stated)\b",
     re.I,
 )
-NOT_NAMES = frozenset(
-    "The A An This That These Those It In On At For And But Or As If When While After "
-    "Before During Since Regarding Speaking According However Meanwhile Moreover "
-    "Furthermore Also Recall Earlier Later Today Yesterday Monday Tuesday Wednesday "
-    "Thursday Friday Saturday Sunday US U.S. UK EU NATO Ukraine Russia Kyiv Kiev Moscow "
-    "Washington White House ".split()
-)
-TITLES = (
-    "President|Vice President|Prime Minister|Minister|Foreign Minister|Secretary|"
-    "Secretary of State|"
-    "Chancellor|Spokesman|Spokeswoman|Spokesperson|Ambassador|General|Gen\\.|Admiral|Senator|"
-    "Sen\\.|Rep\\.|Representative|Mr\\.|Mrs\\.|Ms\\.|Dr\\.|Gov\\.|Governor|Mayor|King|Queen"
-)
-LEADING_TITLE = re.compile(rf"^(?:(?:{TITLES})\s+)+")
 ROLE_BEFORE = r"(?P<role>(?:" + ROLE_WORDS + r"\s+){1,10})"

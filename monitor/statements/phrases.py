@@ -1,0 +1,178 @@
+"""The speaker phrase next to a cue verb: `White House press secretary Josh Earnest said`,
+`said House Speaker Paul Ryan in a statement`, `said Clinton's communications director,
+Jennifer Palmieri`, `the Kremlin said`. Pure functions over the text around a quote.
+
+Walking the words out from the cue verb (rather than one regular expression per shape) is
+what lets roles, titles, possessives and appositions come in any order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from monitor.statements.lexicon import lexicon
+
+APPOSITION_WORDS = 25  # longest apposition between a name and its cue verb, in tokens
+PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
+_TOKEN = re.compile(r"[\w’'\-]+(?:\.(?:[\w’'\-]+\.?)*)?|\S")
+_AUX = frozenset(
+    "also then later has had have would will was is once previously recently further "
+    "again simply only quickly flatly repeatedly later, further, reportedly".split()
+)
+_JOINERS = frozenset("of the for and on at to in".split())
+_UPPER_START = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]")
+_ABBREVIATIONS = frozenset(
+    t for t in lexicon().titles if " " not in t and len(t) <= 5 and t not in ("King", "Pope")
+) | frozenset("Jr Sr St Mt Ft Inc Corp Co Ltd".split())
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def bare(self) -> str:
+        return self.text.rstrip(".")
+
+
+def tokens(text: str) -> list[Token]:
+    """Words and punctuation; a full stop stays with an abbreviation (`U.S.`, `Sen.`, `E.`)
+    and is a token of its own after any other word (a sentence end)."""
+    found: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        if word.endswith(".") and not _abbreviation(word):
+            found.append(Token(word[:-1], m.start(), m.end() - 1))
+            found.append(Token(".", m.end() - 1, m.end()))
+        else:
+            found.append(Token(word, m.start(), m.end()))
+    return found
+
+
+def cue_positions(text: str) -> Iterator[Token]:
+    """The cue verbs in `text` (every form in the lexicon), as tokens."""
+    verbs = lexicon().cue_verbs
+    for token in tokens(text):
+        if token.text.casefold() in verbs and token.text[0].islower():
+            yield token
+
+
+def is_capitalised(word: str) -> bool:
+    return bool(_UPPER_START.match(word))
+
+
+def _is_function(word: str) -> bool:
+    if len(word) > 1 and word.isupper():
+        return False  # an acronym (`WHO`, `US`), not the word it spells
+    return word.casefold().strip(".,") in lexicon().function_words
+
+
+def _abbreviation(word: str) -> bool:
+    """`U.S.`, `Sen.`, `E.`: a full stop that does not end a sentence."""
+    bare = word.rstrip(".")
+    return "." in bare or (len(bare) == 1 and bare.isupper()) or bare in _ABBREVIATIONS
+
+
+def _phrase_word(word: str) -> bool:
+    """A word that can be part of a speaker phrase: a name word, a particle, a title, a
+    lower-case role noun, or a joiner inside a role (`secretary of state`)."""
+    lex = lexicon()
+    if word.endswith(".") and not _abbreviation(word):
+        return False
+    if is_capitalised(word):
+        return not _is_function(word)
+    low = word.casefold().rstrip(".")
+    return (
+        low in lex.particles
+        or low in lex.role_nouns
+        or low in _JOINERS
+        or low.removesuffix("’s").removesuffix("'s") in lex.role_nouns
+        or word in ("’s", "'s")
+    )
+
+
+def speaker_before(left: str) -> str | None:
+    """The speaker phrase that ends `left` (the text just before a cue verb), skipping
+    adverbs and auxiliaries (`also`, `has`) and a parenthetical apposition (`Kirby, the
+    spokesman for …,`)."""
+    words = _without_apposition(tokens(left))
+    if not words:
+        return None
+    last = words[-1].text.casefold()
+    if last in PRONOUNS:
+        return words[-1].text
+    if last in lexicon().organisations:  # `the influential US daily wrote`
+        the = [i for i in range(max(0, len(words) - 6), len(words)) if words[i].text == "the"]
+        if the:
+            return left[words[the[-1]].start : words[-1].end]
+    start = len(words)
+    while start > 0 and _phrase_word(words[start - 1].text):
+        start -= 1
+    phrase = words[start:]
+    while phrase and phrase[0].text.casefold() in _JOINERS - {"the"}:
+        phrase = phrase[1:]
+    if not phrase or not any(is_capitalised(t.text) for t in phrase):
+        return _organisation_phrase(phrase) if phrase else None
+    return left[phrase[0].start : phrase[-1].end]
+
+
+def _without_apposition(words: list[Token]) -> list[Token]:
+    """The words before a cue verb without trailing adverbs (`also`, `has`) and without an
+    apposition between two commas (`X, the Y of Z, said`: it belongs to X)."""
+    while words and words[-1].text.casefold() in _AUX:
+        words = words[:-1]
+    if words and words[-1].text == ",":
+        commas = [i for i, t in enumerate(words[:-1]) if t.text == ","]
+        near = bool(commas) and len(words) - commas[-1] <= APPOSITION_WORDS
+        words = words[: commas[-1]] if near else words[:-1]
+    return words
+
+
+def speaker_after(right: str) -> str | None:
+    """The speaker phrase that opens `right` (the text just after a cue verb, as in
+    `said House Speaker Paul Ryan in a statement`), with an apposition naming the person
+    after a role (`said Clinton's communications director, Jennifer Palmieri`)."""
+    words = tokens(right)
+    if words and words[0].text.casefold() in PRONOUNS:
+        return words[0].text
+    if words and words[0].text in _JOINERS - {"the"}:
+        return None  # `said in New York`: a place, not the speaker
+    end = 0
+    while end < len(words) and _phrase_word(words[end].text):
+        end += 1
+    phrase = words[:end]
+    while phrase and phrase[-1].text.casefold() in _JOINERS:
+        phrase.pop()
+    if not phrase:
+        return None
+    has_name = any(is_capitalised(t.text) and not _is_role(t.text) for t in phrase[-1:])
+    role_only = not has_name or _ends_possessive(phrase)
+    if role_only and end < len(words) - 1 and words[end].text == ",":
+        # `said the campaign's chairman, John Podesta`: the name after the role
+        rest = speaker_after(right[words[end].end :])
+        if rest is not None:
+            return right[phrase[0].start : words[end].end] + " " + rest.strip()
+    if not any(is_capitalised(t.text) for t in phrase):
+        return _organisation_phrase(phrase)
+    return right[phrase[0].start : phrase[-1].end]
+
+
+def _is_role(word: str) -> bool:
+    return word.casefold() in lexicon().role_nouns
+
+
+def _ends_possessive(phrase: list[Token]) -> bool:
+    return bool(phrase) and phrase[-1].text.endswith(("’s", "'s"))
+
+
+def _organisation_phrase(phrase: list[Token]) -> str | None:
+    """`the ministry`, `the campaign`: a lower-case organisation noun after `the`."""
+    if len(phrase) >= 2 and phrase[0].text.casefold() == "the":
+        head = phrase[-1].text.casefold()
+        if head in lexicon().organisations:
+            return " ".join(t.text for t in phrase)
+    return None
