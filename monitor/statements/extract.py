@@ -61,6 +61,7 @@ class _Context:
     roles: dict[str, str | None] = field(default_factory=dict)  # from the speaker list
     found_roles: dict[str, str | None] = field(default_factory=dict)  # settled per article
     printed_titles: dict[str, str] = field(default_factory=dict)  # title printed with a name
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def extract_statements(
     """Every direct and indirect statement in the article, in text order."""
     text = "\n\n".join(paragraphs)
     speaker_list = speakers or SpeakerList([])
-    context = _Context(speakers=speaker_list, people=read_people(text, speaker_list))
+    context = _Context(speakers=speaker_list, people=read_people(text, speaker_list), text=text)
     found: list[Statement] = []
     offset = 0
     previous: tuple[str, int] | None = None
@@ -207,9 +208,10 @@ def _attribution_after(after: str, at: int, context: _Context) -> _Who | None:
     shift = at + len(clause) - len(stripped)
     for cue in cue_positions(stripped):
         left = stripped[: cue.start]
-        if not left.strip():
+        if not left.strip() or left.rstrip().endswith(","):  # `," said Kirby`, `… , said Kunin`
             phrase = speaker_after(stripped[cue.end :])
-            return _resolve(phrase, context, shift + cue.end) if phrase else None
+            if phrase is not None or not left.strip():
+                return _resolve(phrase, context, shift + cue.end) if phrase else None
         phrase = speaker_before(left)
         if phrase is None or not _covers(left, phrase):
             return None
@@ -220,7 +222,10 @@ def _attribution_after(after: str, at: int, context: _Context) -> _Who | None:
 def _covers(left: str, phrase: str) -> bool:
     """The speaker phrase is all there is between the quote and the cue verb (`,"
     White House press secretary Josh Earnest said`), an apposition after it aside."""
-    return not re.search(r"\w", left[: left.rindex(phrase)])
+    head = left[: left.rindex(phrase)]
+    return not any(
+        w.islower() and w not in ("the", "a", "an") for w in re.findall(r"[\w’'-]+", head)
+    )
 
 
 def _attribution_before(before: str, at: int, context: _Context) -> _Who | None:
@@ -346,7 +351,7 @@ def _is_fragment(before: str, raw: str) -> bool:
         return False
     last = words[-1].strip("(").casefold()
     body = raw.strip()
-    whole_sentence = body[:1].isupper() and body.rstrip("”’\"")[-1:] in ".!?…,"
+    whole_sentence = body[:1].isupper() and body.rstrip('”’"')[-1:] in ".!?…,"
     return last not in lexicon().cue_verbs and last != "that" and not whole_sentence
 
 
@@ -414,7 +419,8 @@ def _indirect(
         if match is None:
             _note_speaker(sentence, offset + start, context)
             continue
-        who = _resolve(match.group("who"), context, offset + start + match.start("who"))
+        where = offset + start + match.start("who")
+        who = _resolve(match.group("who"), context, where, lone_ok=False)
         if who is None:
             continue
         clause = match.group("clause").strip()
@@ -431,11 +437,27 @@ def _note_speaker(sentence: str, at: int, context: _Context) -> None:
     for cue in cue_positions(masked):
         phrase = speaker_before(masked[: cue.start])
         if phrase is not None and phrase.casefold() not in PRONOUNS_GENDER:
-            _resolve(phrase, context, at + masked.rindex(phrase, 0, cue.start))
+            _resolve(phrase, context, at + masked.rindex(phrase, 0, cue.start), lone_ok=False)
         return
 
 
-def _resolve(phrase: str, context: _Context, position: int) -> _Who | None:
+def _named_mid_sentence(word: str, text: str) -> bool:
+    """A capitalised word the text also prints inside a sentence (a name, not a common word
+    capitalised by the sentence start: `Analysts describe …`)."""
+    return re.search(rf"[\w,;] +{re.escape(word)}\b", text) is not None
+
+
+def _description_head(phrase: str) -> str | None:
+    """The role noun heading a description (`the Florida senator` -> `senator`), if the
+    phrase is one: it ends in a lower-case role noun."""
+    words = phrase.split()
+    last = words[-1].strip(".,").casefold() if words else ""
+    if words and words[-1][:1].islower() and last in lexicon().role_nouns:
+        return last
+    return None
+
+
+def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True) -> _Who | None:
     """Pronoun -> the nearest fitting person; title + name -> name; surname or initials ->
     the full name met in the article; alias -> canonical; `the ministry` -> organisation."""
     bare = phrase.strip()
@@ -450,6 +472,13 @@ def _resolve(phrase: str, context: _Context, position: int) -> _Who | None:
             return None
         context.last_speaker, context.last_at = person, position
         return _Who(person)
+    head = _description_head(bare)
+    if head is not None:  # `the Texas senator said`: whom the article gave that role
+        person = context.people.described(head, position)
+        if person is None:
+            return None
+        context.last_speaker, context.last_at = person, position
+        return _Who(person)
     printed = split_name(bare)
     if printed is None:
         return None
@@ -458,6 +487,8 @@ def _resolve(phrase: str, context: _Context, position: int) -> _Who | None:
         context.organisations.add(name)
         return _Who(name, organisation=True)
     person = context.people.canonical(printed.name)
+    if person is None and lone_ok and _named_mid_sentence(printed.name, context.text):
+        person = printed.name  # `Rubio said.`: a surname the text never gave in full
     if person is None:
         return None
     if printed.title:

@@ -24,6 +24,7 @@ NAME_WORD = (
 )
 _INITIAL = re.compile(rf"^[{_UPPER}]\.?$")
 _POSSESSIVE = re.compile(r"[’']s?$")
+_COMPLEMENT = frozenset("in at from on to with for".split())  # prepositions after a head
 
 
 def particles_pattern() -> str:
@@ -68,6 +69,9 @@ def split_name(raw: str) -> PrintedName | None:
     prefix, words = words[:cut], words[cut:]
     words = [w.strip(",;:()") for w in words]
     words = [w for w in words if w]
+    # `Republicans in Florida`, `a spokeswoman for the committee`: the head comes before
+    cut_at = next((i for i, w in enumerate(words) if w in _COMPLEMENT and i > 0), len(words))
+    words = words[:cut_at]
     # trailing function words (`Democrats Though`) and possessives are not the name
     while words and (_is_function_word(words[-1]) or words[-1].islower()):
         words = words[:-1]

@@ -38,7 +38,10 @@ class People:
     mentions: list[tuple[int, str]] = field(default_factory=list)  # (position, full name)
     sentence_starts: list[int] = field(default_factory=list)
     by_word: dict[str, str] = field(default_factory=dict)  # any name word, if one person's
-    titled: set[str] = field(default_factory=set)  # surnames printed with a title or role
+    titled: set[str] = field(default_factory=set)
+    titles: dict[str, set[str]] = field(
+        default_factory=dict
+    )  # person -> title/role words  # surnames printed with a title or role
     votes: dict[str, Counter[str]] = field(default_factory=dict)
 
     def canonical(self, printed: str) -> str | None:
@@ -59,6 +62,20 @@ class People:
         if full is not None and _compatible(words, full.split()):
             return full
         return printed
+
+    def described(self, head: str, position: int) -> str | None:
+        """The person `the senator` or `the Texas billionaire` means: the nearest one named
+        before with that role (`Sen.` counts for `senator`), else None."""
+        head = head.casefold()
+        for at, person in reversed(self.mentions):
+            if at >= position:
+                continue
+            if position - at > PRONOUN_REACH * 2:
+                break
+            words = self.titles.get(person, set())
+            if any(w == head or (len(w) >= 3 and head.startswith(w)) for w in words):
+                return person
+        return None
 
     def is_person(self, name: str) -> bool:
         """Evidence that a printed name is a person: listed, a known given name first, or
@@ -162,6 +179,10 @@ def read_people(text: str, speakers: SpeakerList) -> People:
             continue
         spans.append((match.start(), match.end(), person))
         _vote_by_name(people, person, printed)
+        role = _role_words(text, match.start())
+        if printed.title or role:
+            words = {w.strip(".,’'").casefold() for w in (printed.title or "").split()}
+            people.titles.setdefault(person, set()).update(words | role)
     people.mentions = [(start, person) for start, _, person in spans]
     people.by_word = _first_names(people.by_surname.values())
     people.sentence_starts = [0, *(m.end() for m in _SENTENCE_OR_PARAGRAPH.finditer(text))]
@@ -203,6 +224,18 @@ def _first_names(full_names: Iterable[str]) -> dict[str, str]:
             if len(word.rstrip(".")) > 1:
                 owners.setdefault(fold(word), set()).add(full)
     return {w: next(iter(o)) for w, o in owners.items() if len(o) == 1}
+
+
+def _role_words(text: str, position: int) -> set[str]:
+    """Lower-case role nouns right before a name (`Texas billionaire Ross Perot`)."""
+    words = text[max(0, position - 60) : position].split()
+    found: set[str] = set()
+    for word in reversed(words):
+        bare = word.strip(".,’'").casefold()
+        if word[:1].islower() and bare not in lexicon().role_nouns:
+            break
+        found.add(bare)
+    return found
 
 
 def _role_before(text: str, position: int) -> bool:

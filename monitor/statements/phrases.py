@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from monitor.statements.lexicon import lexicon
 
-APPOSITION_WORDS = 25  # longest apposition between a name and its cue verb, in tokens
+APPOSITION_WORDS = 40  # longest apposition between a name and its cue verb, in tokens
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 _TOKEN = re.compile(r"[\w’'\-]+(?:\.(?:[\w’'\-]+\.?)*)?|\S")
 _AUX = frozenset(
     "also then later has had have would will was is once previously recently further "
-    "again simply only quickly flatly repeatedly later, further, reportedly".split()
+    "again simply only quickly flatly repeatedly later, further, reportedly himself herself "
+    "themselves itself".split()
 )
 _JOINERS = frozenset("of the for and on at to in".split())
 _UPPER_START = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]")
@@ -125,11 +126,26 @@ def _without_apposition(words: list[Token]) -> list[Token]:
     apposition between two commas (`X, the Y of Z, said`: it belongs to X)."""
     while words and words[-1].text.casefold() in _AUX:
         words = words[:-1]
+    if words and words[-1].text == ")":  # `Rep. Paul Ryan (R-WI) said`
+        opening = max((i for i, t in enumerate(words) if t.text == "("), default=-1)
+        if opening > 0 and len(words) - opening <= APPOSITION_WORDS:
+            words = words[:opening]
     if words and words[-1].text == ",":
-        commas = [i for i, t in enumerate(words[:-1]) if t.text == ","]
-        near = bool(commas) and len(words) - commas[-1] <= APPOSITION_WORDS
-        words = words[: commas[-1]] if near else words[:-1]
+        words = words[: _apposition_start(words)]
     return words
+
+
+def _apposition_start(words: list[Token]) -> int:
+    """Where the apposition before a trailing comma starts: the first comma after a
+    capitalised word that opens a lower-case description (`RoseAnn DeMoro, executive
+    director of National Nurses United, a union that …, said`), else the last comma."""
+    end = len(words) - 1
+    commas = [i for i in range(max(0, end - APPOSITION_WORDS), end) if words[i].text == ","]
+    for i in commas:
+        before, after = words[i - 1].text if i else "", words[i + 1].text
+        if is_capitalised(before) and (after.islower() or after in ("A", "An", "The")):
+            return i
+    return commas[-1] if commas else end
 
 
 def speaker_after(right: str) -> str | None:
