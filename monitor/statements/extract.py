@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from monitor.records import Statement
 from monitor.statements import patterns as p
 from monitor.statements.lexicon import lexicon
-from monitor.statements.names import split_name
+from monitor.statements.names import PrintedName, split_name
 from monitor.statements.people import PRONOUNS_GENDER, People, read_people
 from monitor.statements.phrases import (
     Token,
@@ -463,29 +463,31 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
     bare = phrase.strip()
     last_word = bare.split()[-1].casefold() if bare.split() else ""
     if last_word in PRONOUNS_GENDER:  # `in Washington D.C. He recalled`: the pronoun
-        gender = PRONOUNS_GENDER[last_word]
-        if gender is None:
+        person = _pronoun(PRONOUNS_GENDER[last_word], context, position)
+    elif (head := _description_head(bare)) is not None:
+        person = context.people.described(head, position)  # `the Texas senator said`
+    else:
+        printed = split_name(bare)
+        if printed is None:
             return None
-        last = (context.last_speaker, context.last_at) if context.last_speaker else None
-        person = context.people.pronoun(position, gender, last) or context.last_speaker
-        if person is None:
-            return None
-        context.last_speaker, context.last_at = person, position
-        return _Who(person)
-    head = _description_head(bare)
-    if head is not None:  # `the Texas senator said`: whom the article gave that role
-        person = context.people.described(head, position)
-        if person is None:
-            return None
-        context.last_speaker, context.last_at = person, position
-        return _Who(person)
-    printed = split_name(bare)
-    if printed is None:
+        if printed.organisation:
+            context.organisations.add(printed.name)
+            return _Who(printed.name, organisation=True)
+        person = _person(printed, context, lone_ok)
+    if person is None:
         return None
-    if printed.organisation:
-        name = printed.name
-        context.organisations.add(name)
-        return _Who(name, organisation=True)
+    context.last_speaker, context.last_at = person, position
+    return _Who(person)
+
+
+def _pronoun(gender: str | None, context: _Context, position: int) -> str | None:
+    if gender is None:
+        return None  # `they`, `I`, `we`: not resolved
+    last = (context.last_speaker, context.last_at) if context.last_speaker else None
+    return context.people.pronoun(position, gender, last) or context.last_speaker
+
+
+def _person(printed: PrintedName, context: _Context, lone_ok: bool) -> str | None:
     person = context.people.canonical(printed.name)
     if person is None and lone_ok and _named_mid_sentence(printed.name, context.text):
         person = printed.name  # `Rubio said.`: a surname the text never gave in full
@@ -496,8 +498,7 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
     known = context.speakers.find(person)
     if known is not None:
         context.roles.setdefault(person, known.role)
-    context.last_speaker, context.last_at = person, position
-    return _Who(person)
+    return person
 
 
 def _statement(
