@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from monitor.statements.lexicon import lexicon
 
@@ -57,6 +58,7 @@ def is_initial(word: str) -> bool:
 _TITLE_WORDS = frozenset(w for t in lexicon().titles for w in t.split())
 
 
+@lru_cache(maxsize=4096)
 def split_name(raw: str) -> PrintedName | None:
     """The person (or organisation) in a printed phrase, with the title in front of it.
 

@@ -21,12 +21,14 @@ from monitor.text import SENTENCE_END, fold
 
 _NAME = re.compile(names.NAME)
 _SENTENCE_OR_PARAGRAPH = re.compile(rf"{SENTENCE_END.pattern}|\n\n")
+_SUBJECT_PRONOUN = re.compile(r"^(?:[^,.“”\"]{0,25},\s*)?(he|she)\b", re.I)
 _QUOTED = re.compile(r"[“«„\"][^“”«»„\"]*[”»\"]")
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
 _GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
 PRONOUNS_GENDER = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 PRONOUN_REACH = 1500  # characters back from a pronoun where its person is looked for
 SUBJECT_SENTENCES = 1  # sentences back where a pronoun's subject antecedent is looked for
+PRONOUN_CHAIN = 6  # at most this far back through sentences whose subject is `he`/`she`
 
 
 @dataclass
@@ -128,7 +130,9 @@ class People:
         """The first person named in this sentence or one of the `back` before it (the
         subject, as a rule), nearest first, that the pronoun fits."""
         here = bisect.bisect_right(self.sentence_starts, position) - 1
-        for sentence in range(here, max(-1, here - back - 1), -1):
+        sentence = here + 1
+        while sentence > 0 and here - sentence < back:
+            sentence -= 1
             begin = self.sentence_starts[sentence]
             end = (
                 self.sentence_starts[sentence + 1]
@@ -140,6 +144,8 @@ class People:
             )
             if first is not None and self.fits(first[1], gender):
                 return first[1]
+            if first is None and self.pronoun_subjects.get(sentence) == gender:
+                back = min(back + 1, PRONOUN_CHAIN)  # `At 29, she still lives…`: further back
         return None
 
     def previous_subject(self, position: int) -> str | None:
@@ -166,16 +172,17 @@ def read_people(text: str, speakers: SpeakerList) -> People:
     used alone elsewhere (`Kirby` after `John Kirby`; never `War` after `Cold War`)."""
     people = People(speakers=speakers)
     quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
-    alone = Counter(fold(m.group()) for m in _NAME.finditer(text) if " " not in m.group())
+    matches = list(_NAME.finditer(text))
+    alone = Counter(fold(m.group()) for m in matches if " " not in m.group())
     spans: list[tuple[int, int, str]] = []
-    for match in _NAME.finditer(text):
+    for match in matches:
         printed = names.split_name(match.group())
         if printed is None or printed.organisation:
             continue
         if not _register(people, printed, alone, _role_before(text, match.start())):
             continue
         person = people.canonical(printed.name)
-        if person is None or any(a <= match.start() < b for a, b in quoted):
+        if person is None or _inside(quoted, match.start()):
             continue
         spans.append((match.start(), match.end(), person))
         _vote_by_name(people, person, printed)
@@ -185,7 +192,15 @@ def read_people(text: str, speakers: SpeakerList) -> People:
             people.titles.setdefault(person, set()).update(words | role)
     people.mentions = [(start, person) for start, _, person in spans]
     people.by_word = _first_names(people.by_surname.values())
-    people.sentence_starts = [0, *(m.end() for m in _SENTENCE_OR_PARAGRAPH.finditer(text))]
+    people.sentence_starts = [
+        0,
+        *(
+            m.end()
+            for m in _SENTENCE_OR_PARAGRAPH.finditer(text)
+            if not _inside(quoted, m.start(), strict=True)  # not inside a quote
+        ),
+    ]
+    people.pronoun_subjects = _pronoun_subjects(text, people.sentence_starts, quoted)
     _vote_by_pronouns(text, spans, people)
     return people
 
@@ -224,6 +239,29 @@ def _first_names(full_names: Iterable[str]) -> dict[str, str]:
             if len(word.rstrip(".")) > 1:
                 owners.setdefault(fold(word), set()).add(full)
     return {w: next(iter(o)) for w, o in owners.items() if len(o) == 1}
+
+
+def _inside(spans: list[tuple[int, int]], position: int, strict: bool = False) -> bool:
+    """Whether `position` lies in one of `spans` (sorted, not overlapping)."""
+    index = bisect.bisect_right(spans, (position, 1 << 62)) - 1
+    if index < 0:
+        return False
+    start, end = spans[index]
+    return start < position < end - 1 if strict else start <= position < end
+
+
+def _pronoun_subjects(
+    text: str, starts: list[int], quoted: list[tuple[int, int]]
+) -> dict[int, str]:
+    """Sentences whose first word outside quotes, within a few words, is `he` or `she`."""
+    found: dict[int, str] = {}
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(text)
+        window = text[start : min(end, start + 40)]
+        match = _SUBJECT_PRONOUN.search(window)
+        if match is not None and not _inside(quoted, start + match.start()):
+            found[index] = _GENDER[match.group(1).casefold()]
+    return found
 
 
 def _role_words(text: str, position: int) -> set[str]:

@@ -22,6 +22,7 @@ _AUX = frozenset(
     "again simply only quickly flatly repeatedly later, further, reportedly himself herself "
     "themselves itself".split()
 )
+_LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-z]+(?![\w’'\-])")
 _JOINERS = frozenset("of the for and on at to in".split())
 _UPPER_START = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]")
 _ABBREVIATIONS = frozenset(
@@ -57,9 +58,9 @@ def tokens(text: str) -> list[Token]:
 def cue_positions(text: str) -> Iterator[Token]:
     """The cue verbs in `text` (every form in the lexicon), as tokens."""
     verbs = lexicon().cue_verbs
-    for token in tokens(text):
-        if token.text.casefold() in verbs and token.text[0].islower():
-            yield token
+    for match in _LOWER_WORD.finditer(text):
+        if match.group() in verbs:
+            yield Token(match.group(), match.start(), match.end())
 
 
 def is_capitalised(word: str) -> bool:
