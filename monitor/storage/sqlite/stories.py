@@ -25,6 +25,7 @@ from monitor.records import (
 )
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
+from monitor.storage.sqlite import statement_index
 from monitor.storage.sqlite.entries import save_analysis
 
 
@@ -160,6 +161,7 @@ def _assign_story(
             "UPDATE statements SET story_id = ? WHERE article_id = ? AND background = 0",
             (story_id, article_id),
         )
+        statement_index.index_article(db, article_id)
     return story_id, known
 
 
@@ -171,20 +173,36 @@ def story_candidates(
     window: timedelta,
 ) -> list[StoredStatement]:
     """Current statements of other articles, in stories, by the same speakers, within the
-    window of article dates: what a new report's statements are compared with. The same
-    words of one story, reported again and again, are compared once."""
-    speakers = sorted({s.speaker for s in stored if not s.background})
-    if not speakers:
+    window of article dates, that may be the same statement as one of `stored`: what a new
+    report's statements are compared with, found through the statement index
+    (statement_index.py) so that the work does not grow with what a speaker said before.
+    The same words of one story, reported again and again, are compared once."""
+    ids: set[int] = set()
+    ends = _window(said_at, window)
+    for s in stored:
+        if s.background:
+            continue
+        ids.update(
+            statement_index.matching_ids(
+                db,
+                s.speaker,
+                s.quote,
+                statement_index.fingerprint(s.quote, s.words),
+                s.occasion.isoformat() if s.occasion else None,
+                ends,
+                article_id,
+            )
+        )
+    if not ids:
         return []
-    marks = ",".join("?" * len(speakers))
+    found = sorted(ids)
+    marks = ",".join("?" * len(found))
     rows = db.execute(
         f"""SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
-            FROM statements
-            WHERE speaker IN ({marks}) AND story_id IS NOT NULL AND background = 0
-              AND article_id != ? AND said_at BETWEEN ? AND ?
+            FROM statements WHERE id IN ({marks})
             GROUP BY story_id, speaker, coalesce(words, quote), occasion
             ORDER BY min(id)""",
-        (*speakers, article_id, *_window(said_at, window)),
+        found,
     ).fetchall()
     return [_stored_statement(r) for r in rows]
 
