@@ -17,6 +17,7 @@ so are then checked exactly (their shared words counted by key), and their day o
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from monitor.statements.fingerprint import (
 )
 
 LONG = 32  # quotes of this many content words or more are looked up by one range per word
+FEW = 200  # a word in at most this many statements is looked up by one range
 LIMIT = 50  # matches kept per statement, oldest first (choose_story takes the oldest)
 
 
@@ -116,35 +118,42 @@ def _indexed(row: Sequence[str]) -> Indexed:
 
 
 def probes(
-    words: Sequence[str], long: int = LONG
-) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    words: Sequence[str], counts: dict[str, int], long: int = LONG, few: int = FEW
+) -> tuple[list[tuple[str, int]], list[tuple[str, int, int]]]:
     """Which (word, word count) keys to look up for a quote of these words, rarest first:
-    exact counts below `long`, and (word, from count) ranges for the longer quotes.
+    exact counts of the common words, and (word, lowest, highest count) ranges for the
+    words in at most `few` statements and for quotes of `long` words or more.
 
     Word i (0-based) is needed for stored quotes of m words when k = shared_needed(n, m)
     words may be missed among the others, i.e. i < n - k + 1."""
     n = len(words)
     exact: list[tuple[str, int]] = []
-    ranges: list[tuple[str, int]] = []
+    ranges: list[tuple[str, int, int]] = []
     if n < MIN_CONTENT_WORDS:
         return exact, ranges
     for i, word in enumerate(words):
         if i < n - shared_needed(n, n) + 1:  # needed for every length: n or more words too
-            exact.extend((word, m) for m in range(MIN_CONTENT_WORDS, long))
-            ranges.append((word, long))
+            highest = 1 << 30
         else:
-            exact.extend(
-                (word, m)
-                for m in range(MIN_CONTENT_WORDS, min(n, long))
-                if i < n - shared_needed(n, m) + 1
-            )
+            lengths = [m for m in range(MIN_CONTENT_WORDS, n) if i < n - shared_needed(n, m) + 1]
+            if not lengths:
+                continue
+            highest = max(lengths)
+        if counts.get(word, 0) <= few:
+            ranges.append((word, MIN_CONTENT_WORDS, highest))
+            continue
+        exact.extend((word, m) for m in range(MIN_CONTENT_WORDS, min(highest + 1, long)))
+        if highest >= long:
+            ranges.append((word, long, highest))
     return exact, ranges
 
 
-def rarest_first(db: sqlite_utils.Database, speaker: str, words: frozenset[str]) -> list[str]:
-    """The words, those in fewest of the speaker's indexed statements first."""
+def rarest_first(
+    db: sqlite_utils.Database, speaker: str, words: frozenset[str]
+) -> tuple[list[str], dict[str, int]]:
+    """The words, those in fewest of the speaker's indexed statements first; the counts."""
     if not words:
-        return []
+        return [], {}
     ordered = sorted(words)
     marks = ",".join("?" * len(ordered))
     counts = dict(
@@ -154,7 +163,37 @@ def rarest_first(db: sqlite_utils.Database, speaker: str, words: frozenset[str])
             (speaker, *ordered),
         ).fetchall()
     )
-    return sorted(ordered, key=lambda w: (counts.get(w, 0), w))
+    return sorted(ordered, key=lambda w: (counts.get(w, 0), w)), counts
+
+
+_MATCHING = """
+    WITH probe(term, m, hi) AS (
+        SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(:probes)),
+    word(term) AS (SELECT value FROM json_each(:words)),
+    found(id, said_at, m) AS (
+        SELECT t.statement_id, t.said_at, t.n_words
+        FROM probe p CROSS JOIN statement_terms t
+          ON t.speaker = :speaker AND t.term = p.term AND t.n_words = p.m
+         AND t.said_at BETWEEN :low AND :high
+        WHERE p.hi IS NULL
+        UNION
+        SELECT t.statement_id, t.said_at, t.n_words
+        FROM probe r CROSS JOIN statement_terms t
+          ON t.speaker = :speaker AND t.term = r.term AND t.n_words BETWEEN r.m AND r.hi
+         AND t.said_at BETWEEN :low AND :high
+        WHERE r.hi IS NOT NULL),
+    same(id) AS (
+        SELECT id FROM found WHERE m = 0 OR CAST((
+            SELECT count(*) FROM word w CROSS JOIN statement_terms u
+            ON u.speaker = :speaker AND u.term = w.term AND u.n_words = found.m
+              AND u.said_at = found.said_at AND u.statement_id = found.id) AS REAL)
+            / min(:n, found.m) >= :threshold)
+    SELECT DISTINCT s.id FROM same CROSS JOIN statements s ON s.id = same.id
+    WHERE s.article_id != :article AND s.story_id IS NOT NULL AND s.background = 0
+      AND s.speaker = :speaker
+      AND (:occasion IS NULL OR s.occasion IS NULL
+           OR abs(julianday(s.occasion) - julianday(:occasion)) <= 1)
+    ORDER BY s.id LIMIT :limit"""
 
 
 def matching_ids(
@@ -170,37 +209,10 @@ def matching_ids(
     """Ids of the oldest (up to `limit`) current statements in stories, of other articles,
     of this speaker, said within the window, that are the same statement as this one (by
     containment, or by normalised quote when either is short) on the same occasion."""
-    ordered = rarest_first(db, speaker, words)
-    exact, ranges = probes(ordered)
+    ordered, counts = rarest_first(db, speaker, words)
+    exact, ranges = probes(ordered, counts)
     low, high = window
-    probe_rows = [(quote_term(quote), 0), *exact]
-    values = ",".join("(?, ?)" for _ in probe_rows)
-    ranged = ",".join("(?, ?)" for _ in ranges) or "(NULL, NULL)"
-    marks = ",".join("?" * len(ordered)) or "NULL"
-    sql = f"""
-        WITH probe(term, m) AS (VALUES {values}),
-        ranged(term, m) AS (VALUES {ranged}),
-        found(id, said_at, m) AS (
-            SELECT t.statement_id, t.said_at, t.n_words FROM probe p JOIN statement_terms t
-              ON t.speaker = :speaker AND t.term = p.term AND t.n_words = p.m
-             AND t.said_at BETWEEN :low AND :high
-            UNION
-            SELECT t.statement_id, t.said_at, t.n_words FROM ranged r JOIN statement_terms t
-              ON t.speaker = :speaker AND t.term = r.term AND t.n_words >= r.m
-             AND t.said_at BETWEEN :low AND :high),
-        same(id) AS (
-            SELECT id FROM found WHERE m = 0 OR CAST((
-                SELECT count(*) FROM statement_terms u
-                WHERE u.speaker = :speaker AND u.term IN ({marks}) AND u.n_words = found.m
-                  AND u.said_at = found.said_at AND u.statement_id = found.id) AS REAL)
-                / min(:n, found.m) >= :threshold)
-        SELECT s.id FROM statements s WHERE s.id IN (SELECT id FROM same)
-          AND s.article_id != :article AND s.story_id IS NOT NULL AND s.background = 0
-          AND s.speaker = :speaker
-          AND (:occasion IS NULL OR s.occasion IS NULL
-               OR abs(julianday(s.occasion) - julianday(:occasion)) <= 1)
-        ORDER BY s.id LIMIT :limit"""
-    params: dict[str, object] = {
+    params = {
         "speaker": speaker,
         "low": low,
         "high": high,
@@ -209,19 +221,9 @@ def matching_ids(
         "occasion": occasion,
         "article": article_id,
         "limit": limit,
+        "probes": json.dumps(
+            [[quote_term(quote), 0, None], *([t, m, None] for t, m in exact), *ranges]
+        ),
+        "words": json.dumps(ordered),
     }
-    positional = [v for row in probe_rows for v in row] + [v for row in ranges for v in row]
-    # Named and positional parameters do not mix: number them all.
-    names = [f"p{i}" for i in range(len(positional) + len(ordered))]
-    sql = _number(sql, names)
-    params.update(zip(names, [*positional, *ordered], strict=True))
-    return [int(r[0]) for r in db.execute(sql, params).fetchall()]
-
-
-def _number(sql: str, names: list[str]) -> str:
-    """Replace the positional '?' marks, in order, by the given names."""
-    parts = sql.split("?")
-    out = [parts[0]]
-    for name, part in zip(names, parts[1:], strict=True):
-        out.append(f":{name}{part}")
-    return "".join(out)
+    return [int(r[0]) for r in db.conn.execute(_MATCHING, params).fetchall()]
