@@ -175,7 +175,8 @@ def story_candidates(
     """Current statements of other articles, in stories, by the same speakers, within the
     window of article dates, that may be the same statement as one of `stored`: what a new
     report's statements are compared with, found through the statement index
-    (statement_index.py) so that the work does not grow with what a speaker said before.
+    (statement_index.py): the work follows how often the quote's rarer words occur among
+    the speaker's statements in the window, not how many statements that is.
     The same words of one story, reported again and again, are compared once."""
     ids: set[int] = set()
     ends = _window(said_at, window)
