@@ -172,16 +172,19 @@ def _stories(db: sqlite_utils.Database) -> None:
 
 
 # The statement index (storage/sqlite/statement_index.py): for each current statement in a
-# story, one row per content word (n_words its word count) and one for its normalised
-# quote (n_words 0); and per speaker, in how many statements each word occurs.
+# story, one row per content word (a quote of fewer than MIN_CONTENT_WORDS content words: one
+# row for its normalised quote instead), keyed so that a word's postings of one speaker are
+# read newest first within a date range; n_words and occasion are what ranking needs. And
+# per speaker, in how many statements each word occurs (the rarest words are looked up).
 STATEMENT_INDEX = """
 CREATE TABLE statement_terms (
     speaker TEXT NOT NULL,
     term TEXT NOT NULL,
-    n_words INTEGER NOT NULL,
     said_at TEXT NOT NULL,
     statement_id INTEGER NOT NULL REFERENCES statements (id),
-    PRIMARY KEY (speaker, term, n_words, said_at, statement_id)
+    n_words INTEGER NOT NULL,
+    occasion TEXT,
+    PRIMARY KEY (speaker, term, said_at, statement_id)
 ) WITHOUT ROWID;
 CREATE TABLE statement_term_counts (
     speaker TEXT NOT NULL,

@@ -174,36 +174,33 @@ def story_candidates(
 ) -> list[StoredStatement]:
     """Current statements of other articles, in stories, by the same speakers, within the
     window of article dates, that may be the same statement as one of `stored`: what a new
-    report's statements are compared with, found through the statement index
-    (statement_index.py): the work follows how often the quote's rarer words occur among
-    the speaker's statements in the window, not how many statements that is.
-    The same words of one story, reported again and again, are compared once."""
+    report's statements are compared with, oldest first (choose_story takes the oldest
+    story). Found through the statement index (statement_index.py): a bounded number of
+    index reads per statement whatever the speaker's history, at the price its docstring
+    states. The same words of one story, reported again and again, are compared once."""
     ids: set[int] = set()
     ends = _window(said_at, window)
     for s in stored:
         if s.background:
             continue
-        ids.update(
-            statement_index.matching_ids(
-                db,
-                s.speaker,
-                s.quote,
-                statement_index.fingerprint(s.quote, s.words),
-                s.occasion.isoformat() if s.occasion else None,
-                ends,
-                article_id,
-            )
+        found = statement_index.lookup(
+            db,
+            s.speaker,
+            s.quote,
+            statement_index.fingerprint(s.quote, s.words),
+            s.occasion.isoformat() if s.occasion else None,
+            ends,
         )
+        ids.update(found.ids)
     if not ids:
         return []
-    found = sorted(ids)
-    marks = ",".join("?" * len(found))
     rows = db.execute(
-        f"""SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
-            FROM statements WHERE id IN ({marks})
-            GROUP BY story_id, speaker, coalesce(words, quote), occasion
-            ORDER BY min(id)""",
-        found,
+        """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
+           FROM statements WHERE id IN (SELECT value FROM json_each(?))
+             AND article_id != ? AND story_id IS NOT NULL AND background = 0
+           GROUP BY story_id, speaker, coalesce(words, quote), occasion
+           ORDER BY min(id)""",
+        (json.dumps(sorted(ids)), article_id),
     ).fetchall()
     return [_stored_statement(r) for r in rows]
 
