@@ -167,48 +167,135 @@ def test_a_short_quote_matches_by_its_exact_words(tmp_path: Path) -> None:
     assert _story_of(db, "Absolutely not, never")[0] is None  # two content words: another
 
 
-def test_the_index_finds_what_comparing_with_everything_finds(tmp_path: Path) -> None:
-    """Random quotes of a small vocabulary (so that many overlap), of 1 to 14 words: the
-    story chosen from the index's candidates is the one chosen from all statements."""
-    rng = random.Random(5)
-    vocabulary = [f"w{i}" for i in range(25)]
-    weights = [1 / (i + 1) for i in range(len(vocabulary))]
-
-    def quote() -> str:
-        return " ".join(rng.choices(vocabulary, weights, k=rng.randint(1, 14)))
-
-    db = _db(tmp_path)
-    stories: list[int] = []
-    for i in range(400):
-        joins = stories and rng.random() < 0.3
-        stories.append(
-            _report(
-                db,
-                i + 1,
-                quote(),
-                DAY - timedelta(hours=rng.randint(0, 24 * 30)),
-                story_id=rng.choice(stories) if joins else None,
-            )
-        )
-    ends = _window(DAY, WINDOW)
-    everything = [
+def _everything(db: sqlite_utils.Database, said_at: datetime = DAY) -> list[StoredStatement]:
+    """Every statement in the window: the exhaustive comparison the index stands in for."""
+    return [
         _stored_statement(r)
         for r in db.execute(
             """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
                FROM statements WHERE said_at BETWEEN ? AND ?
                GROUP BY story_id, speaker, coalesce(words, quote), occasion
                ORDER BY min(id)""",
-            ends,
+            _window(said_at, WINDOW),
         )
     ]
+
+
+def _zipf(size: int, offset: int = 10) -> tuple[list[str], list[float]]:
+    """Words with Zipf-Mandelbrot weights 1 / (rank + offset): with offset 10 the most
+    common word is in about one statement in six, as a speaker's most frequent content word
+    ("Ukraine") may be; stopwords are not content words."""
+    return [f"word{i}" for i in range(size)], [1 / (i + offset) for i in range(size)]
+
+
+def _reworded(rng: random.Random, quote: str, words: list[str], weights: list[float]) -> str:
+    """Another outlet's version of a quote: a fragment of it, or it with words dropped and
+    added around it (as a longer excerpt or a paraphrase)."""
+    own = quote.split()[2:]  # after "We will"
+    if rng.random() < 0.3 and len(own) > 4:
+        start = rng.randrange(len(own) - 3)
+        kept = own[start : start + rng.randint(3, 5)]
+    else:
+        kept = [w for w in own if rng.random() > 0.25]
+        kept += rng.choices(words, weights, k=rng.randint(0, 4))
+    return "We will " + " ".join(kept)
+
+
+def test_the_index_finds_what_comparing_with_everything_finds(tmp_path: Path) -> None:
+    """Realistic reports: a speaker's quotes of Zipf-distributed words (1 to 3 words or 5
+    to 14, some longer), a third of them other outlets' versions (fragments, longer
+    excerpts, paraphrases) of an earlier one, joining its story; over a month. New reports,
+    half of them versions of a stored quote: the story chosen from the index's candidates
+    is the one chosen by comparing with every statement in the window."""
+    rng = random.Random(5)
+    words, weights = _zipf(3000)
+
+    def fresh() -> str:
+        length = rng.randint(1, 3) if rng.random() < 0.05 else rng.randint(5, 14)
+        length += rng.randint(6, 12) if rng.random() < 0.05 else 0
+        return "We will " + " ".join(rng.choices(words, weights, k=length))
+
+    db = _db(tmp_path)
+    reports: list[tuple[str, int]] = []
+    for i in range(400):
+        if reports and rng.random() < 0.35:
+            quote, story = rng.choice(reports)
+            quote = _reworded(rng, quote, words, weights)
+        else:
+            quote, story = fresh(), None  # type: ignore[assignment]
+        said = DAY - timedelta(hours=rng.randint(0, 24 * 30))
+        reports.append((quote, _report(db, i + 1, quote, said, story_id=story)))
+    everything = _everything(db)
     found = 0
     for _ in range(300):
-        statements = [_new(quote()) for _ in range(rng.randint(1, 3))]
+        statements = [
+            _new(_reworded(rng, rng.choice(reports)[0], words, weights))
+            if rng.random() < 0.5
+            else _new(fresh())
+            for _ in range(rng.randint(1, 3))
+        ]
         expected = choose_story(statements, everything).story_id
         candidates = story_candidates(db, 0, statements, DAY, WINDOW)
         assert choose_story(statements, candidates).story_id == expected
         found += expected is not None
-    assert found > 50  # the comparison was not trivially empty
+    assert found > 100  # the comparison was not trivially empty
+
+
+def test_the_lookup_reads_a_bounded_number_of_postings_newest_first(tmp_path: Path) -> None:
+    """More than POSTINGS newer statements in the window share every word of a new quote:
+    the lookup reads at most POSTINGS postings per probed word (the query plan walks the
+    primary key backwards, no sort), and finds the story among the recent statements. The
+    oldest report, beyond those postings, is not reached: the documented price."""
+    db = _db(tmp_path)
+    quote = "Ukraine must first win this war before joining the alliance"
+    oldest = _report(db, 1, quote, DAY - timedelta(days=10))
+    for i in range(3 * statement_index.POSTINGS):
+        _report(
+            db,
+            100 + i,
+            f"{quote} {FILLER[i % len(FILLER)]} {FILLER[(i * 7) % len(FILLER)]}",
+            DAY - timedelta(days=5, minutes=-i),
+        )
+    recent = _report(db, 1000, quote, DAY - timedelta(days=1))  # story 2 + 3 * POSTINGS
+    statement = _new(quote)
+    found = statement_index.lookup(db, SPEAKER, quote, statement.words, None, _window(DAY, WINDOW))
+    assert len(found.probes) == statement_index.probe_count(len(statement.words))
+    assert found.postings == len(found.probes) * statement_index.POSTINGS
+    assert len(found.ids) == statement_index.CANDIDATES
+    story, candidates = _story_of(db, quote)
+    assert recent in {c.story_id for c in candidates}  # the newest report is among them
+    # every one found is the same statement: the oldest story among them is taken
+    assert story == min(c.story_id for c in candidates if c.story_id is not None)
+    assert story != oldest  # the oldest report is beyond the postings read: the price
+    assert choose_story([statement], _everything(db)).story_id == oldest
+
+    plan = " ".join(
+        str(row[-1])
+        for row in db.conn.execute(
+            "EXPLAIN QUERY PLAN " + statement_index._postings_sql(2),
+            {"t0": "ukraine", "t1": "war", "speaker": SPEAKER, "low": "a", "high": "z"}
+            | {"postings": statement_index.POSTINGS},
+        )
+    )
+    search = "SEARCH statement_terms USING PRIMARY KEY (speaker=? AND term=? AND said_at>? "
+    assert plan.count(search) == 2
+    assert "TEMP B-TREE" not in plan  # no sort: the LIMIT stops the walk
+
+
+def test_the_postings_read_do_not_grow_with_the_history(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    quote = "Ukraine must first win this war before joining the alliance"
+    statement = _new(quote)
+    read = []
+    for batch in range(3):
+        _unrelated(db, 1 + 10_000 * batch, 300 * (batch + 1), seed=batch)
+        _report(db, 9000 + 10_000 * batch, quote + " " + FILLER[batch], DAY - timedelta(days=1))
+        found = statement_index.lookup(
+            db, SPEAKER, quote, statement.words, None, _window(DAY, WINDOW)
+        )
+        read.append(found.postings)
+    bound = statement_index.probe_count(len(statement.words)) * statement_index.POSTINGS
+    assert all(0 < r <= bound for r in read)
 
 
 def test_a_version_3_database_is_indexed_when_migrated(tmp_path: Path) -> None:
