@@ -346,7 +346,7 @@ def _is_fragment(before: str, raw: str) -> bool:
         return False
     last = words[-1].strip("(").casefold()
     body = raw.strip()
-    whole_sentence = body[:1].isupper() and body.rstrip("”’\"")[-1:] in ".!?…,"
+    whole_sentence = body[:1].isupper() and body.rstrip('”’"')[-1:] in ".!?…,"
     return last not in lexicon().cue_verbs and last != "that" and not whole_sentence
 
 
