@@ -12,14 +12,16 @@ Usage:
    the same run is keyword matching of the same articles.
 3. Memory of the story index (the SQLite statements table and its indexes) at --stored.
 4. One prolific speaker: the story lookup per article against 1,000, 10,000 and 100,000
-   stored statements of that one speaker (the sizes up to --stored), all said within the
-   date window (the worst case: the window does not thin them out). Their quotes are drawn
-   from a vocabulary of --vocabulary words with a Zipf-like distribution (the words of the
-   demo pages first), so words repeat as a speaker's do. Median and p95 per article of the
-   statement step and of the lookup at each size, the ratio of the largest size to the
-   smallest (flat: near 1), and against the same baseline; the full comparison with every
-   statement in the window (the lookup before the statement index) is timed on a few
-   articles for comparison.
+   stored statements of that one speaker (the sizes up to --stored), in two layouts:
+   `window`, all said within the date window (the worst case: the window does not thin
+   them out), and `spread`, said at a steady rate over the years (100,000 over 3 years, so
+   a larger history is an older one). Their quotes are drawn from a vocabulary of
+   --vocabulary words with a Zipf-like distribution (the words of the demo pages first),
+   so words repeat as a speaker's do. Median and p95 per article of the statement step and
+   of the lookup at each size, the ratio of the largest size to the smallest for each
+   (flat: near 1), the postings read per lookup, and against the same baseline; the full
+   comparison with every statement in the window (the lookup before the statement index)
+   is timed on a few articles for comparison.
 """
 
 from __future__ import annotations
@@ -270,12 +272,24 @@ def _everything(
     return [_stored_statement(r) for r in rows]
 
 
+LAYOUTS = {
+    "window": "all stored statements within the 14-day window",
+    "spread": "stored statements at a steady rate, 100,000 over 3 years",
+}
+STEADY = timedelta(days=3 * 365) / 100_000  # between two statements in the spread layout
+
+
 def prolific(
-    db_path: Path, sizes: list[int], articles: int, full: int, vocabulary_size: int
+    db_path: Path,
+    sizes: list[int],
+    articles: int,
+    full: int,
+    vocabulary_size: int,
+    layout: str = "window",
 ) -> dict[str, object]:
     """The statement step and the story lookup per article at each size of one speaker's
-    history, all within the window; and the lookup comparing with everything (`full`
-    articles)."""
+    history (laid out as `layout` says, LAYOUTS); and the lookup comparing with everything
+    (`full` articles)."""
     rng = random.Random(11)
     words = vocabulary(vocabulary_size)
     weights = [1 / (rank + 1) for rank in range(len(words))]
@@ -295,22 +309,23 @@ def prolific(
     results: dict[str, object] = {}
     have = 0
     for size in sizes:
-        span = timedelta(days=13)  # all within the 14-day window of the articles
+
+        def said(i: int, size: int = size) -> datetime:
+            if layout == "spread":  # further back as the history grows
+                return at - STEADY * (i + 1)
+            return at - timedelta(days=13) * (i + 1) / (size + 1)  # within the window
+
         db.conn.execute("BEGIN")
         _store(
             db,
             [
-                (
-                    PROLIFIC,
-                    zipf_quote(rng, words, weights),
-                    (at - span * (i + 1) / (size + 1)).isoformat(timespec="seconds"),
-                )
+                (PROLIFIC, zipf_quote(rng, words, weights), said(i).isoformat(timespec="seconds"))
                 for i in range(have, size)
             ],
         )
         db.conn.execute("COMMIT")
         have = size
-        step, lookup, both, baseline, found = [], [], [], [], 0
+        step, lookup, both, baseline, postings, found = [], [], [], [], [], 0
         for article in texts:
             started = time.perf_counter()
             match_article(article, rules)
@@ -327,6 +342,7 @@ def prolific(
             step.append(middle - started)
             lookup.append(ended - middle)
             both.append(ended - started)
+            postings.append(_postings(db, stored, at))
         full_times = []
         for article in texts[:full]:
             stored = [
@@ -336,17 +352,49 @@ def prolific(
             started = time.perf_counter()
             choose_story(stored, _everything(db, stored, at))
             full_times.append(time.perf_counter() - started)
+        (in_window,) = db.execute(
+            "SELECT count(*) FROM statements WHERE speaker = ? AND said_at BETWEEN ? AND ?",
+            (PROLIFIC, *_window(at, timedelta(days=14))),
+        ).fetchone()
         results[str(size)] = {
+            "in_window": in_window,
             "statements": _percentiles(step),
             "lookup": _percentiles(lookup),
             "statements_plus_lookup": _percentiles(both),
+            "postings_read_per_article": {
+                "median": statistics.median(postings),
+                "max": max(postings),
+            },
             "lookup_full_comparison": _percentiles(full_times) if full_times else None,
             "baseline_keyword_match": _percentiles(baseline),
             "articles_joining_a_story": found,
         }
     db.close()
     db_path.unlink(missing_ok=True)
-    return {"speaker": PROLIFIC, "articles": articles, "vocabulary": len(words), "sizes": results}
+    return {
+        "speaker": PROLIFIC,
+        "layout": layout,
+        "articles": articles,
+        "vocabulary": len(words),
+        "sizes": results,
+    }
+
+
+def _postings(db: sqlite_utils.Database, stored: list[StoredStatement], at: datetime) -> int:
+    """Index rows an article's lookup reads (outside the timing)."""
+    ends = _window(at, timedelta(days=14))
+    return sum(
+        statement_index.lookup(
+            db,
+            s.speaker,
+            s.quote,
+            statement_index.fingerprint(s.quote, s.words),
+            s.occasion.isoformat() if s.occasion else None,
+            ends,
+        ).postings
+        for s in stored
+        if not s.background
+    )
 
 
 def report_prolific(figures: dict[str, object]) -> None:
@@ -354,7 +402,8 @@ def report_prolific(figures: dict[str, object]) -> None:
     assert isinstance(sizes, dict)
     print(
         f"one prolific speaker ({figures['speaker']}), {figures['articles']} articles, "
-        f"Zipf quotes of {figures['vocabulary']:,} words, all stored statements in the window:"
+        f"Zipf quotes of {figures['vocabulary']:,} words, "
+        f"{LAYOUTS[str(figures['layout'])]}:"
     )
     for size, f in sizes.items():
         base = f["baseline_keyword_match"]["median_ms"]
@@ -365,22 +414,33 @@ def report_prolific(figures: dict[str, object]) -> None:
             else ""
         )
         print(
-            f"  {int(size):>7,} stored: statements median {f['statements']['median_ms']:.2f} ms "
-            f"p95 {f['statements']['p95_ms']:.2f} ms; story lookup median "
-            f"{f['lookup']['median_ms']:.3f} ms p95 {f['lookup']['p95_ms']:.3f} ms "
+            f"  {int(size):>7,} stored ({f['in_window']:,} in the window): statements median "
+            f"{f['statements']['median_ms']:.2f} ms p95 {f['statements']['p95_ms']:.2f} ms; "
+            f"story lookup median {f['lookup']['median_ms']:.3f} ms "
+            f"p95 {f['lookup']['p95_ms']:.3f} ms "
             f"(x{f['lookup']['median_ms'] / base:.2f} of the baseline keyword match "
-            f"{base:.2f} ms){before}"
+            f"{base:.2f} ms; postings read median "
+            f"{f['postings_read_per_article']['median']:.0f}, "
+            f"max {f['postings_read_per_article']['max']}){before}"
         )
-    first, last = sizes[min(sizes, key=int)], sizes[max(sizes, key=int)]
-    ratio = last["lookup"]["median_ms"] / first["lookup"]["median_ms"]
-    ratio95 = last["lookup"]["p95_ms"] / first["lookup"]["p95_ms"]
-    figures["lookup_ratio_largest_to_smallest"] = {"median": ratio, "p95": ratio95}
+    largest, smallest = max(sizes, key=int), min(sizes, key=int)
+    first, last = sizes[smallest], sizes[largest]
+    ratios = {
+        part: {
+            "median": last[part]["median_ms"] / first[part]["median_ms"],
+            "p95": last[part]["p95_ms"] / first[part]["p95_ms"],
+        }
+        for part in ("statements", "lookup")
+    }
+    figures["ratio_largest_to_smallest"] = ratios
     both = last["statements_plus_lookup"]["median_ms"]
     print(
-        f"  lookup {int(max(sizes, key=int)):,} / {int(min(sizes, key=int)):,} stored: "
-        f"median x{ratio:.2f}, p95 x{ratio95:.2f}; statements + lookup at "
-        f"{int(max(sizes, key=int)):,}: median {both:.2f} ms (target under 5 ms: "
-        f"{'met' if both < 5 else 'missed'})"
+        f"  {int(largest):,} / {int(smallest):,} stored: statements median "
+        f"x{ratios['statements']['median']:.2f} p95 x{ratios['statements']['p95']:.2f}; "
+        f"lookup median x{ratios['lookup']['median']:.2f} p95 x{ratios['lookup']['p95']:.2f} "
+        f"(flat: under x2 {'met' if ratios['lookup']['median'] < 2 else 'missed'}); "
+        f"statements + lookup at {int(largest):,}: median {both:.2f} ms "
+        f"(target under 5 ms: {'met' if both < 5 else 'missed'})"
     )
 
 
@@ -442,10 +502,13 @@ def main() -> None:
         f"(SQLite), Python peak during lookups {m['python_peak_bytes'] / 1e6:.1f} MB"
     )
     sizes = [n for n in SIZES if n <= args.stored] or [args.stored]
-    figures["prolific_speaker"] = speaker = prolific(
-        db_path, sizes, args.speaker_articles, args.full_articles, args.vocabulary
-    )
-    report_prolific(speaker)
+    speaker: dict[str, object] = {}
+    figures["prolific_speaker"] = speaker
+    for layout in LAYOUTS:
+        speaker[layout] = prolific(
+            db_path, sizes, args.speaker_articles, args.full_articles, args.vocabulary, layout
+        )
+        report_prolific(speaker[layout])  # type: ignore[arg-type]
     args.json.write_text(json.dumps(figures, indent=2))
     print(f"figures written to {args.json}")
 
