@@ -45,6 +45,16 @@ def containment(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+def shared_needed(a: int, b: int) -> int:
+    """The fewest shared content words that make quotes of `a` and `b` content words the
+    same statement by containment (exactly as `containment` computes it)."""
+    shorter = min(a, b)
+    needed = 1
+    while needed / shorter < SAME_STATEMENT:
+        needed += 1
+    return needed
+
+
 def same_statement(
     speaker_a: str,
     quote_a: str,

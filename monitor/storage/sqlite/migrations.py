@@ -17,8 +17,10 @@ from monitor.storage.sqlite.schema import (
     VERSION,
     create_schema,
     operations_tables,
+    statement_index_tables,
     transaction,
 )
+from monitor.storage.sqlite.statement_index import index_all
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -167,8 +169,16 @@ def _migrate_outbox(db: sqlite_utils.Database) -> None:
     db.table("outbox").create_index(["parent_id"], index_name="outbox_parent")
 
 
+def _v3_to_v4(db: sqlite_utils.Database) -> None:
+    """The statement index (storage/sqlite/statement_index.py), built for the current
+    statements already in stories; statements learn their word count."""
+    _add_columns(db, "statements", {"n_words": int})
+    statement_index_tables(db)
+    index_all(db)
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(db: sqlite_utils.Database, where: str) -> None:

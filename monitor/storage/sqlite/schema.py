@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-VERSION = 3
+VERSION = 4
 
 LEASE = {"claimed_by": str, "lease_until": str}
 
@@ -158,6 +158,7 @@ def _stories(db: sqlite_utils.Database) -> None:
             "start": int,  # character offsets in the article text
             "end": int,
             "words": str,  # the quote's content words, space-separated (its fingerprint)
+            "n_words": int,  # how many; set when the statement enters the statement index
         },
         pk="id",
         foreign_keys=[("article_id", "articles", "id"), ("story_id", "stories", "id")],
@@ -167,6 +168,37 @@ def _stories(db: sqlite_utils.Database) -> None:
     db.table("statements").create_index(["speaker", "said_at"], index_name="statements_speaker")
     db.table("statements").create_index(["story_id"], index_name="statements_story")
     db.table("statements").create_index(["article_id"], index_name="statements_article")
+    statement_index_tables(db)
+
+
+# The statement index (storage/sqlite/statement_index.py): for each current statement in a
+# story, one row per content word (a quote of fewer than MIN_CONTENT_WORDS content words: one
+# row for its normalised quote instead), keyed so that a word's postings of one speaker are
+# read newest first within a date range; n_words and occasion are what ranking needs. And
+# per speaker, in how many statements each word occurs (the rarest words are looked up).
+STATEMENT_INDEX = """
+CREATE TABLE statement_terms (
+    speaker TEXT NOT NULL,
+    term TEXT NOT NULL,
+    said_at TEXT NOT NULL,
+    statement_id INTEGER NOT NULL REFERENCES statements (id),
+    n_words INTEGER NOT NULL,
+    occasion TEXT,
+    PRIMARY KEY (speaker, term, said_at, statement_id)
+) WITHOUT ROWID;
+CREATE TABLE statement_term_counts (
+    speaker TEXT NOT NULL,
+    term TEXT NOT NULL,
+    statements INTEGER NOT NULL,
+    PRIMARY KEY (speaker, term)
+) WITHOUT ROWID
+"""
+
+
+def statement_index_tables(db: sqlite_utils.Database) -> None:
+    for statement in STATEMENT_INDEX.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
 
 
 def _matches(db: sqlite_utils.Database) -> None:

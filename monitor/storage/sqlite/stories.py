@@ -25,6 +25,7 @@ from monitor.records import (
 )
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
+from monitor.storage.sqlite import statement_index
 from monitor.storage.sqlite.entries import save_analysis
 
 
@@ -160,6 +161,7 @@ def _assign_story(
             "UPDATE statements SET story_id = ? WHERE article_id = ? AND background = 0",
             (story_id, article_id),
         )
+        statement_index.index_article(db, article_id)
     return story_id, known
 
 
@@ -171,20 +173,34 @@ def story_candidates(
     window: timedelta,
 ) -> list[StoredStatement]:
     """Current statements of other articles, in stories, by the same speakers, within the
-    window of article dates: what a new report's statements are compared with. The same
-    words of one story, reported again and again, are compared once."""
-    speakers = sorted({s.speaker for s in stored if not s.background})
-    if not speakers:
+    window of article dates, that may be the same statement as one of `stored`: what a new
+    report's statements are compared with, oldest first (choose_story takes the oldest
+    story). Found through the statement index (statement_index.py): a bounded number of
+    index reads per statement whatever the speaker's history, at the price its docstring
+    states. The same words of one story, reported again and again, are compared once."""
+    ids: set[int] = set()
+    ends = _window(said_at, window)
+    for s in stored:
+        if s.background:
+            continue
+        found = statement_index.lookup(
+            db,
+            s.speaker,
+            s.quote,
+            statement_index.fingerprint(s.quote, s.words),
+            s.occasion.isoformat() if s.occasion else None,
+            ends,
+        )
+        ids.update(found.ids)
+    if not ids:
         return []
-    marks = ",".join("?" * len(speakers))
     rows = db.execute(
-        f"""SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
-            FROM statements
-            WHERE speaker IN ({marks}) AND story_id IS NOT NULL AND background = 0
-              AND article_id != ? AND said_at BETWEEN ? AND ?
-            GROUP BY story_id, speaker, coalesce(words, quote), occasion
-            ORDER BY min(id)""",
-        (*speakers, article_id, *_window(said_at, window)),
+        """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
+           FROM statements WHERE id IN (SELECT value FROM json_each(?))
+             AND article_id != ? AND story_id IS NOT NULL AND background = 0
+           GROUP BY story_id, speaker, coalesce(words, quote), occasion
+           ORDER BY min(id)""",
+        (json.dumps(sorted(ids)), article_id),
     ).fetchall()
     return [_stored_statement(r) for r in rows]
 
