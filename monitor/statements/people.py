@@ -41,6 +41,7 @@ class People:
     sentence_starts: list[int] = field(default_factory=list)
     by_word: dict[str, str] = field(default_factory=dict)  # any name word, if one person's
     titled: set[str] = field(default_factory=set)
+    pronoun_subjects: dict[int, str] = field(default_factory=dict)  # sentence -> "f" / "m"
     titles: dict[str, set[str]] = field(
         default_factory=dict
     )  # person -> title/role words  # surnames printed with a title or role
