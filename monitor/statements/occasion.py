@@ -140,11 +140,11 @@ def _attached(sentence: str, start: int, end: int) -> bool:
     said…`)."""
     before = _words(re.split(r"[“”\";]", sentence[:start])[-1])[-_REACH:]
     speech = _speech_words()
-    for word in reversed(before):
-        if word in _FUTURE:
+    for i in range(len(before) - 1, -1, -1):
+        if before[i] in _FUTURE:
             return False
-        if word in speech:
-            return True
+        if before[i] in speech:  # but not `would begin`, `will be speaking`
+            return not _FUTURE & set(before[max(0, i - 2) : i])
     if len(_words(sentence[:start])) > 3:
         return False
     for word in _words(sentence[end:])[:_REACH]:
@@ -230,8 +230,12 @@ def _outlet(sentence: str, start: int) -> str | None:
     found = _OUTLET.search(re.sub(r"[“”\"]", " ", sentence), start)
     if not found:
         return None
-    names = [w for w in found.group("outlet").split() if w[0].isupper()]
-    names = [w.strip(".,;:") for w in names if not w.endswith(("'s", "’s")) and w != "The"]
+    names = [w.strip(".,;:") for w in found.group("outlet").split() if w[0].isupper()]
+    names = [
+        w
+        for w in names
+        if not w.endswith(("'s", "’s")) and w != "The" and fold(w) not in _NOT_PLACES
+    ]
     return fold(" ".join(names)) or None
 
 
@@ -246,8 +250,8 @@ def occasion_place(sentence: str) -> str | None:
         place = match.group("place")
         if fold(place.split()[0]) in _NOT_PLACES:
             continue
-        before = _words(sentence[: match.start()])[-3:]
-        if any(w in speech for w in before):
+        before = _words(sentence[: match.start()])[-2:]
+        if before and (before[-1] in speech or before[-2:] == ["told", before[-1]]):
             return fold(place)
     return None
 
