@@ -132,6 +132,7 @@ def _stored(store: _Store, statements: Sequence[Statement]) -> list[StoredStatem
                 background=s.background,
                 occasion=s.occasion,
                 words=s.words,
+                setting=s.setting,
             )
         )
         store.next_statement += 1
@@ -158,6 +159,7 @@ def candidates(
                 row.speaker,
                 " ".join(sorted(row.words)) or row.quote,
                 row.occasion,
+                row.setting,
             )
             if key not in groups or row.id < groups[key].id:
                 groups[key] = row
@@ -317,6 +319,7 @@ def detail(articles: Sequence[Labelled], outcomes: dict[str, Outcome]) -> list[s
             )
             for s in o.statements:
                 day = f" on {s.occasion}" if s.occasion else ""
+                day += f" at {s.setting}" if s.setting else ""
                 bg = " background" if s.background else ""
                 lines.append(f"      {s.speaker}{day}{bg} [{s.kind}]: {s.quote[:90]!r}")
     return lines

@@ -193,6 +193,9 @@ class Statement:
     words: frozenset[str] = frozenset()  # the quote's content words (its fingerprint)
     organisation: bool = False  # the speaker is an organisation (`the Kremlin said`)
     fragment: bool = False  # a quoted fragment inside reported speech (`promised "…"`)
+    # the kind of occasion, interviewer or platform, and place the text says it was said
+    # at, as `kind|outlet|place` (`interview|cnn|`), when it says any (statements/occasion.py)
+    setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,7 @@ class StoredStatement:
     background: bool
     occasion: date | None
     words: frozenset[str] = frozenset()  # the quote's content words, as stored
+    setting: str | None = None  # kind|outlet|place of the occasion (Statement.setting)
 
 
 @dataclass(frozen=True)

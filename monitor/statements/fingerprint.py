@@ -91,3 +91,19 @@ def new_quotes(
             fresh.append(statement.quote)
             seen.append(words)
     return fresh
+
+
+SOME_OF_STATEMENT = 0.3  # the share that suffices where the occasion is known to match
+MIN_SHARED = 2
+RARE_LENGTH = 6  # content words this long are seldom shared by chance
+
+
+def overlaps(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Some words in common: at least two, and a third of the shorter quote's content words
+    or two long (rare) ones. Enough for another sentence of the same remarks, or a
+    paraphrase of them, where the occasion is known on both sides and the same."""
+    shared = a & b
+    if len(shared) < MIN_SHARED:
+        return False
+    rare = [w for w in shared if len(w) >= RARE_LENGTH]
+    return containment(a, b) >= SOME_OF_STATEMENT or len(rare) >= MIN_SHARED
