@@ -261,11 +261,12 @@ def _everything(
         return []
     marks = ",".join("?" * len(speakers))
     rows = db.execute(
-        f"""SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
+        f"""SELECT min(id), story_id, speaker, quote, kind, background, occasion, words,
+                   setting
             FROM statements
             WHERE speaker IN ({marks}) AND story_id IS NOT NULL AND background = 0
               AND article_id != 0 AND said_at BETWEEN ? AND ?
-            GROUP BY story_id, speaker, coalesce(words, quote), occasion
+            GROUP BY story_id, speaker, coalesce(words, quote), occasion, setting
             ORDER BY min(id)""",
         (*speakers, *_window(said_at, timedelta(days=14))),
     ).fetchall()

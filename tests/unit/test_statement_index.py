@@ -172,9 +172,10 @@ def _everything(db: sqlite_utils.Database, said_at: datetime = DAY) -> list[Stor
     return [
         _stored_statement(r)
         for r in db.execute(
-            """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
+            """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words,
+                      setting
                FROM statements WHERE said_at BETWEEN ? AND ?
-               GROUP BY story_id, speaker, coalesce(words, quote), occasion
+               GROUP BY story_id, speaker, coalesce(words, quote), occasion, setting
                ORDER BY min(id)""",
             _window(said_at, WINDOW),
         )

@@ -207,8 +207,8 @@ def _insert_statements(
     for position, s in enumerate(analysis.statements):
         cur = db.execute(
             """INSERT INTO statements (article_id, position, speaker, role, quote, kind,
-                   sentence, background, said_at, occasion, start, "end", words)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   sentence, background, said_at, occasion, setting, start, "end", words)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 article_id,
                 position,
@@ -220,6 +220,7 @@ def _insert_statements(
                 int(s.background),
                 said_at,
                 s.occasion.isoformat() if s.occasion else None,
+                s.setting,
                 s.start,
                 s.end,
                 " ".join(sorted(s.words)) or None,

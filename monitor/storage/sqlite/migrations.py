@@ -171,8 +171,9 @@ def _migrate_outbox(db: sqlite_utils.Database) -> None:
 
 def _v3_to_v4(db: sqlite_utils.Database) -> None:
     """The statement index (storage/sqlite/statement_index.py), built for the current
-    statements already in stories; statements learn their word count."""
-    _add_columns(db, "statements", {"n_words": int})
+    statements already in stories; statements learn their word count and the setting of their
+    occasion (kind|outlet|place)."""
+    _add_columns(db, "statements", {"n_words": int, "setting": str})
     statement_index_tables(db)
     index_all(db)
 

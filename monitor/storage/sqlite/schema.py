@@ -155,6 +155,7 @@ def _stories(db: sqlite_utils.Database) -> None:
             "background": int,
             "said_at": str,  # the article's date: statements meet inside a window
             "occasion": str,  # the day the text says it was said, when it says so
+            "setting": str,  # kind|outlet|place of that occasion (`press||Geneva`), if said
             "start": int,  # character offsets in the article text
             "end": int,
             "words": str,  # the quote's content words, space-separated (its fingerprint)

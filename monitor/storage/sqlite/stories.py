@@ -195,10 +195,11 @@ def story_candidates(
     if not ids:
         return []
     rows = db.execute(
-        """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words
+        """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words,
+                  setting
            FROM statements WHERE id IN (SELECT value FROM json_each(?))
              AND article_id != ? AND story_id IS NOT NULL AND background = 0
-           GROUP BY story_id, speaker, coalesce(words, quote), occasion
+           GROUP BY story_id, speaker, coalesce(words, quote), occasion, setting
            ORDER BY min(id)""",
         (json.dumps(sorted(ids)), article_id),
     ).fetchall()
@@ -228,6 +229,7 @@ def _stored_statement(row: Any) -> StoredStatement:
         background=bool(row[5]),
         occasion=date.fromisoformat(row[6]) if row[6] else None,
         words=frozenset(row[7].split()) if row[7] else frozenset(),
+        setting=row[8],
     )
 
 
@@ -235,8 +237,8 @@ def _statements(
     db: sqlite_utils.Database, article_id: int
 ) -> tuple[list[StoredStatement], tuple[Statement, ...]]:
     rows = db.execute(
-        """SELECT id, story_id, speaker, quote, kind, background, occasion, words, role,
-                  sentence, start, "end" FROM statements WHERE article_id = ?
+        """SELECT id, story_id, speaker, quote, kind, background, occasion, words, setting,
+                  role, sentence, start, "end" FROM statements WHERE article_id = ?
            ORDER BY position, id""",
         (article_id,),
     ).fetchall()
@@ -244,15 +246,16 @@ def _statements(
     statements = tuple(
         Statement(
             speaker=r[2],
-            role=r[8],
+            role=r[9],
             quote=r[3],
             kind=r[4],
-            sentence=r[9],
-            start=r[10] or 0,
-            end=r[11] or 0,
+            sentence=r[10],
+            start=r[11] or 0,
+            end=r[12] or 0,
             background=bool(r[5]),
             occasion=date.fromisoformat(r[6]) if r[6] else None,
             words=stored.words,
+            setting=r[8],
         )
         for r, stored in zip(rows, stored_rows, strict=True)
     )
