@@ -27,6 +27,20 @@ _ABBREVIATIONS = (
     "Jr",
     "Sr",
     "vs",
+    "Rev",
+    "Adm",
+    "Capt",
+    "Cmdr",
+    "Maj",
+    "Msgr",
+    "Fr",
+    "Supt",
+    "Amb",
+    "Atty",
+    "Cpl",
+    "Pvt",
+    "Mt",
+    "Ft",
 )
 _NOT_AFTER = "".join(
     rf"(?<!{a})"

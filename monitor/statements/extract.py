@@ -259,6 +259,7 @@ def _cue_subject(before: str, cues: list[Token]) -> tuple[str, int] | None:
             phrase = speaker_after(opening)
             if phrase is not None:
                 return phrase, before.index(phrase)
+            continue  # `…, X told reporters, saying "…"`: the earlier cue's subject
         phrase = speaker_before(before[: cue.start])
         if phrase is not None:
             return phrase, before.rindex(phrase, 0, cue.start)
@@ -452,7 +453,9 @@ def _description_head(phrase: str) -> str | None:
     phrase is one: it ends in a lower-case role noun."""
     words = phrase.split()
     last = words[-1].strip(".,").casefold() if words else ""
-    if words and words[-1][:1].islower() and last in lexicon().role_nouns:
+    if not words or not words[-1][:1].islower() or last in lexicon().organisations:
+        return None
+    if last in lexicon().role_nouns or words[0].casefold() == "the":
         return last
     return None
 
@@ -464,8 +467,10 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
     last_word = bare.split()[-1].casefold() if bare.split() else ""
     if last_word in PRONOUNS_GENDER:  # `in Washington D.C. He recalled`: the pronoun
         person = _pronoun(PRONOUNS_GENDER[last_word], context, position)
-    elif (head := _description_head(bare)) is not None:
-        person = context.people.described(head, position)  # `the Texas senator said`
+    elif (head := _description_head(bare)) is not None:  # `the Texas senator said`
+        # only the person the article gave that role: a guess like a pronoun's costs more
+        # wrong speakers than it finds quotes (measured on the PolNeAR train split)
+        person = context.people.described(head, position)
     else:
         printed = split_name(bare)
         if printed is None:
@@ -481,6 +486,7 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
 
 
 def _pronoun(gender: str | None, context: _Context, position: int) -> str | None:
+    """Whom `he` or `she` means."""
     if gender is None:
         return None  # `they`, `I`, `we`: not resolved
     last = (context.last_speaker, context.last_at) if context.last_speaker else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from monitor.statements.lexicon import lexicon
 
 APPOSITION_WORDS = 40  # longest apposition between a name and its cue verb, in tokens
+DESCRIPTION_WORDS = 4  # words between `the` and the noun of a description
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 _TOKEN = re.compile(r"[\w’'\-]+(?:\.(?:[\w’'\-]+\.?)*)?|\S")
 _AUX = frozenset(
@@ -107,10 +108,9 @@ def speaker_before(left: str) -> str | None:
     last = words[-1].text.casefold()
     if last in PRONOUNS:
         return words[-1].text
-    if last in lexicon().organisations:  # `the influential US daily wrote`
-        the = [i for i in range(max(0, len(words) - 6), len(words)) if words[i].text == "the"]
-        if the:
-            return left[words[the[-1]].start : words[-1].end]
+    description = _description(words)  # `the influential US daily wrote`, `the host said`
+    if description is not None:
+        return left[words[description].start : words[-1].end]
     start = len(words)
     while start > 0 and _phrase_word(words[start - 1].text):
         start -= 1
@@ -120,6 +120,23 @@ def speaker_before(left: str) -> str | None:
     if not phrase or not any(is_capitalised(t.text) for t in phrase):
         return _organisation_phrase(phrase) if phrase else None
     return left[phrase[0].start : phrase[-1].end]
+
+
+def _description(words: list[Token]) -> int | None:
+    """Where a definite description ending the words starts (`the Texas senator`, `the
+    moderator`), when they end in a lower-case noun a few words after `the`."""
+    last = words[-1].text
+    if not last.islower() or last in _JOINERS or _is_function(last) or len(last) < 3:
+        return None
+    for i in range(len(words) - 2, max(-1, len(words) - DESCRIPTION_WORDS - 2), -1):
+        word = words[i].text
+        if word in ("the", "The"):
+            between = [t.text for t in words[i + 1 : -1]]
+            plain = all(w.isalnum() or "-" in w for w in between)
+            return i if plain and not any(_is_function(w) for w in between) else None
+        if not (word.isalnum() or "-" in word):
+            return None
+    return None
 
 
 def _without_apposition(words: list[Token]) -> list[Token]:
