@@ -35,6 +35,7 @@ from monitor.statements.speakers import SpeakerList
 
 MIN_QUOTE_WORDS = 3
 AFTER_REACH = 200  # characters after a quote where its attribution is looked for
+ENDED_QUOTE_CUE_WORDS = 3  # `“We lost.” Htay Oo said`: a cue this close still attributes
 SUBJECT_REACH = 40  # characters before a cue verb where a separated subject is looked for
 _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 _NAME_RE = re.compile(p.NAME)
@@ -90,10 +91,19 @@ def extract_statements(
         else:
             statements = list(_paragraph(paragraph, offset, context, text, found, carried))
             found.extend(statements)
-            carried = _still_open(paragraph, statements)
+            carried = _still_open(paragraph, statements) or _colon_intro(paragraph, offset, context)
         previous = (paragraph, offset)
         offset += len(paragraph) + 2
     return found
+
+
+def _colon_intro(paragraph: str, offset: int, context: _Context) -> str | None:
+    """`Trump boomed:` closing a paragraph introduces the quote that opens the next one."""
+    if not paragraph.rstrip().endswith(":"):
+        return None
+    begin = _sentence_start(paragraph, len(paragraph.rstrip()) - 1)
+    who = _attribution_before(paragraph[begin:].rstrip(), offset + begin, context)
+    return who.name if who is not None else None
 
 
 def _still_open(paragraph: str, statements: list[Statement]) -> str | None:
@@ -140,6 +150,8 @@ def _paragraph(
     previous: _Who | None = None
     for index, quote in enumerate(quotes):
         who, tight = _attribute(paragraph, quotes, index, offset, context)
+        if who is None and index == 0 and carried and not paragraph[: quote.start].strip():
+            who = _Who(carried, carried in context.organisations)  # after `X said:` ¶ "…"
         if who is None and _follows_on(paragraph, quotes, index):
             who = previous
             if who is None and index == 0:
@@ -189,13 +201,23 @@ def _attribute(
     quote = quotes[index]
     next_start = quotes[index + 1].start if index + 1 < len(quotes) else len(paragraph)
     after = paragraph[quote.end : min(next_start, quote.end + AFTER_REACH)]
-    who = _attribution_after(after, offset + quote.end, context)
+    ended = quote.body.rstrip()[-1:] in ".!…" and after.lstrip()[:1].isupper()
+    ended = ended and not _cue_within(after, ENDED_QUOTE_CUE_WORDS)
+    # `… “ISIS’ best recruiter.” She also said`: the quote ended its sentence; what follows
+    # is the next sentence's subject, not this quote's speaker
+    who = None if ended else _attribution_after(after, offset + quote.end, context)
     if who is not None:
         return who, True
     begin = quotes[index - 1].end if index > 0 else 0
     begin = max(begin, _sentence_start(paragraph, quote.start))
     before = paragraph[begin : quote.start]
     return _attribution_before(before, offset + begin, context), False
+
+
+def _cue_within(text: str, words: int) -> bool:
+    """A cue verb among the first `words` words (`“…” Trump said.`)."""
+    head = " ".join(text.split()[:words])
+    return next(cue_positions(head), None) is not None
 
 
 def _attribution_after(after: str, at: int, context: _Context) -> _Who | None:
