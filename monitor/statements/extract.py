@@ -155,7 +155,7 @@ def _paragraph(
         if who is None and _follows_on(paragraph, quotes, index):
             who = previous
             if who is None and index == 0:
-                who = _continuing(carried, found, paragraph, context)
+                who = _continuing(carried, found, paragraph, offset, context)
         if who is None:
             continue
         statement = _direct(paragraph, quote, offset, who, context, text, tight)
@@ -328,13 +328,16 @@ def _is_whole_sentence(body: str) -> bool:
 
 
 def _continuing(
-    carried: str | None, found: list[Statement], paragraph: str, context: _Context
+    carried: str | None, found: list[Statement], paragraph: str, offset: int, context: _Context
 ) -> _Who | None:
     """A paragraph that is only a quote continues the previous paragraph's speaker."""
     if carried is not None:
         return _Who(carried, carried in context.organisations)
     if found and found[-1].kind == "direct" and paragraph.lstrip().startswith(_OPEN_MARK):
-        return _Who(found[-1].speaker, found[-1].speaker in context.organisations)
+        # the person the paragraph before was about, if named there, else the last speaker
+        subject = context.people.recent_subject(offset, None, 1)
+        speaker = subject or found[-1].speaker
+        return _Who(speaker, speaker in context.organisations)
     return None
 
 
