@@ -39,6 +39,7 @@ ENDED_QUOTE_CUE_WORDS = 3  # `“We lost.” Htay Oo said`: a cue this close sti
 SUBJECT_REACH = 40  # characters before a cue verb where a separated subject is looked for
 _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 _NAME_RE = re.compile(p.NAME)
+_PREPOSITIONS = frozenset("in on at to from with by for of about against into over".split())
 _LEADING_ARTICLE = re.compile(r"^\s*(?:(?:A|An|The)\s+)?")
 _QUOTED_TEXT = re.compile(r"[“«„\"][^“”«»„\"]*[”»\"]")
 BACKGROUND_DISTANCE = 40  # a time phrase this close to the speech verb dates the statement
@@ -278,7 +279,7 @@ def _cue_subject(before: str, cues: list[Token]) -> tuple[str, int] | None:
     for cue in reversed(cues):
         if cue.text.endswith("ing") and before[: cue.start].rstrip().endswith(","):
             opening = _LEADING_ARTICLE.sub("", before)
-            phrase = speaker_after(opening)
+            phrase = speaker_after(opening) or _first_name(before[: cue.start])
             if phrase is not None:
                 return phrase, before.index(phrase)
             continue  # `…, X told reporters, saying "…"`: the earlier cue's subject
@@ -292,6 +293,18 @@ def _cue_subject(before: str, cues: list[Token]) -> tuple[str, int] | None:
             break
     phrase, where = _subject_nearby(before, cues[-1].start)
     return (phrase, where) if phrase is not None else None
+
+
+def _first_name(clause: str) -> str | None:
+    """The first name in a clause that is not the object of a preposition (`And then Trump
+    went on the attack, saying "…"`): the subject a participle belongs to."""
+    for match in _NAME_RE.finditer(clause):
+        before = clause[: match.start()].split()
+        if before and before[-1].casefold() in _PREPOSITIONS:
+            continue
+        if split_name(match.group()) is not None and not match.group().endswith(("’s", "'s")):
+            return match.group()
+    return None
 
 
 def _subject_nearby(text: str, cue: int) -> tuple[str | None, int]:

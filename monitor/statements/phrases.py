@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from monitor.statements.lexicon import lexicon
 
 APPOSITION_WORDS = 40  # longest apposition between a name and its cue verb, in tokens
+MODIFIERS = 2  # lower-case modifiers in a row before the name (`presidential candidate`)
 DESCRIPTION_WORDS = 4  # words between `the` and the noun of a description
 PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 _TOKEN = re.compile(r"[\w’'\-]+(?:\.(?:[\w’'\-]+\.?)*)?|\S")
@@ -175,9 +176,7 @@ def speaker_after(right: str) -> str | None:
         return words[0].text
     if words and words[0].text in _JOINERS - {"the"}:
         return None  # `said in New York`: a place, not the speaker
-    end = 0
-    while end < len(words) and _phrase_word(words[end].text):
-        end += 1
+    end = _phrase_end(words)
     phrase = words[:end]
     while phrase and phrase[-1].text.casefold() in _JOINERS:
         phrase.pop()
@@ -197,6 +196,28 @@ def speaker_after(right: str) -> str | None:
 
 def _is_role(word: str) -> bool:
     return word.casefold() in lexicon().role_nouns
+
+
+def _phrase_end(words: list[Token]) -> int:
+    """Where the speaker phrase opening `words` ends. Before any name, a few lower-case
+    modifiers may come (`Republican presidential candidate Donald Trump`); once a name has
+    come, the first word that cannot be in a name ends the phrase."""
+    end, named, modifiers = 0, False, 0
+    while end < len(words):
+        word = words[end].text
+        if _phrase_word(word):
+            named = named or (is_capitalised(word) and not _is_role(word))
+            modifiers = 0
+        elif not named and word.isalpha() and word.islower() and modifiers < MODIFIERS:
+            if _is_function(word) or word in lexicon().cue_verbs:
+                break
+            modifiers += 1
+        else:
+            break
+        end += 1
+    while end and words[end - 1].text.islower() and not _phrase_word(words[end - 1].text):
+        end -= 1  # modifiers that no name followed
+    return end
 
 
 def _ends_possessive(phrase: list[Token]) -> bool:
