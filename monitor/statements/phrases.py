@@ -149,6 +149,8 @@ def _without_apposition(words: list[Token]) -> list[Token]:
         opening = max((i for i, t in enumerate(words) if t.text == "("), default=-1)
         if opening > 0 and len(words) - opening <= APPOSITION_WORDS:
             words = words[:opening]
+    if len(words) > 1 and words[-1].text == "," and words[-2].text == ")":
+        return _without_apposition(words[:-1])  # `Gov. John Kasich (R-OH), said`
     if words and words[-1].text == ",":
         words = words[: _apposition_start(words)]
     return words
