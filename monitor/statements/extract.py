@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from monitor.records import Statement
 from monitor.statements import patterns as p
 from monitor.statements.lexicon import lexicon
-from monitor.statements.names import PrintedName, split_name
+from monitor.statements.names import PrintedName, is_title, split_name
 from monitor.statements.people import PRONOUNS_GENDER, People, read_people
 from monitor.statements.phrases import (
     Token,
@@ -486,6 +486,15 @@ def _named_mid_sentence(word: str, text: str) -> bool:
     return re.search(rf"[\w,;] +{re.escape(word)}\b", text) is not None
 
 
+def _capitalised_role(phrase: str) -> str | None:
+    """`the Prime Minister`, `the President`: a title standing for a person named before;
+    its last word (lower-cased) is the role to look for."""
+    words = [w for w in phrase.split() if w not in ("the", "The")]
+    if words and len(words) < len(phrase.split()) and all(is_title(w) for w in words):
+        return words[-1].rstrip(".").casefold()
+    return None
+
+
 def _description_head(phrase: str) -> str | None:
     """The role noun heading a description (`the Florida senator` -> `senator`), if the
     phrase is one: it ends in a lower-case role noun."""
@@ -509,6 +518,8 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
         # only the person the article gave that role: a guess like a pronoun's costs more
         # wrong speakers than it finds quotes (measured on the PolNeAR train split)
         person = context.people.described(head, position)
+    elif (role := _capitalised_role(bare)) is not None:  # `the Prime Minister said`
+        person = context.people.described(role, position)
     else:
         printed = split_name(bare)
         if printed is None:

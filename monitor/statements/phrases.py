@@ -24,6 +24,10 @@ _AUX = frozenset(
     "again simply only quickly flatly repeatedly later, further, reportedly himself herself "
     "themselves itself".split()
 )
+# `the notes`, `his call`: after a determiner a cue word is a noun, not a verb
+_DETERMINER_BEFORE = re.compile(
+    r"\b(?:the|a|an|his|her|their|its|our|my|your|this|that|these|those)\s+$", re.I
+)
 _LOWER_WORD = re.compile(r"(?<![\w’'\-])[a-z]+(?![\w’'\-])")
 _JOINERS = frozenset("of the for and on at to in".split())
 _UPPER_START = re.compile(r"[A-ZÀ-ÖØ-ÞА-ЯІЇЄҐ]")
@@ -61,7 +65,8 @@ def cue_positions(text: str) -> Iterator[Token]:
     """The cue verbs in `text` (every form in the lexicon), as tokens."""
     verbs = lexicon().cue_verbs
     for match in _LOWER_WORD.finditer(text):
-        if match.group() in verbs:
+        before = max(0, match.start() - 8)
+        if match.group() in verbs and not _DETERMINER_BEFORE.search(text, before, match.start()):
             yield Token(match.group(), match.start(), match.end())
 
 
