@@ -20,9 +20,9 @@ from dataclasses import dataclass, field, replace
 
 from monitor.records import Statement
 from monitor.statements import patterns as p
-from monitor.statements.lexicon import lexicon
+from monitor.statements.lexicon import PRONOUN_GENDER, lexicon
 from monitor.statements.names import PrintedName, is_title, split_name
-from monitor.statements.people import PRONOUNS_GENDER, People, read_people
+from monitor.statements.people import People, read_people
 from monitor.statements.phrases import (
     Token,
     cue_positions,
@@ -41,7 +41,6 @@ _QUOTE_MARK = re.compile(r"[“”\"«»„]")
 _NAME_RE = re.compile(p.NAME)
 _PREPOSITIONS = frozenset("in on at to from with by for of about against into over".split())
 _LEADING_ARTICLE = re.compile(r"^\s*(?:(?:A|An|The)\s+)?")
-_QUOTED_TEXT = re.compile(r"[“«„\"][^“”«»„\"]*[”»\"]")
 BACKGROUND_DISTANCE = 40  # a time phrase this close to the speech verb dates the statement
 _OPEN_MARK = ("“", '"', "«", "„")
 _TITLE_BEFORE = re.compile(
@@ -472,10 +471,10 @@ def _indirect(
 
 def _note_speaker(sentence: str, at: int, context: _Context) -> None:
     """`Jean-Pierre noted that …` makes that person the `he`/`she` of the next quote."""
-    masked = _QUOTED_TEXT.sub(lambda m: " " * len(m.group()), sentence)
+    masked = p.QUOTED.sub(lambda m: " " * len(m.group()), sentence)
     for cue in cue_positions(masked):
         phrase = speaker_before(masked[: cue.start])
-        if phrase is not None and phrase.casefold() not in PRONOUNS_GENDER:
+        if phrase is not None and phrase.casefold() not in PRONOUN_GENDER:
             _resolve(phrase, context, at + masked.rindex(phrase, 0, cue.start), lone_ok=False)
         return
 
@@ -512,8 +511,8 @@ def _resolve(phrase: str, context: _Context, position: int, lone_ok: bool = True
     the full name met in the article; alias -> canonical; `the ministry` -> organisation."""
     bare = phrase.strip()
     last_word = bare.split()[-1].casefold() if bare.split() else ""
-    if last_word in PRONOUNS_GENDER:  # `in Washington D.C. He recalled`: the pronoun
-        person = _pronoun(PRONOUNS_GENDER[last_word], context, position)
+    if last_word in PRONOUN_GENDER:  # `in Washington D.C. He recalled`: the pronoun
+        person = _pronoun(PRONOUN_GENDER[last_word], context, position)
     elif (head := _description_head(bare)) is not None:  # `the Texas senator said`
         # only the person the article gave that role: a guess like a pronoun's costs more
         # wrong speakers than it finds quotes (measured on the PolNeAR train split)

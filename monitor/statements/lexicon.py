@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 
 _HERE = Path(__file__).parent / "lexicon"
+# Subject pronouns a cue verb may follow, with the gender they ask for (None: not resolved).
+PRONOUN_GENDER: dict[str, str | None] = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 _CONSONANT_DOUBLING = re.compile(r"[^aeiou][aeiou][bdgklmnprt]$")
 
 

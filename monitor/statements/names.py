@@ -51,10 +51,6 @@ def is_title(word: str) -> bool:
     return word.rstrip(".") in _TITLE_WORDS
 
 
-def is_initial(word: str) -> bool:
-    return bool(_INITIAL.match(word))
-
-
 _TITLE_WORDS = frozenset(w for t in lexicon().titles for w in t.split())
 
 
@@ -75,12 +71,12 @@ def split_name(raw: str) -> PrintedName | None:
     cut_at = next((i for i, w in enumerate(words) if w in _COMPLEMENT and i > 0), len(words))
     words = words[:cut_at]
     # trailing function words (`Democrats Though`) and possessives are not the name
-    while words and (_is_function_word(words[-1]) or words[-1].islower()):
+    while words and (is_function_word(words[-1]) or words[-1].islower()):
         words = words[:-1]
     start = 0
     for i, word in enumerate(words[:-1]):
         lower = word.islower() and word not in lex.particles
-        if is_title(word) or lower or _is_function(word) or _is_role(word):
+        if is_title(word) or lower or is_function_word(word) or is_role_noun(word):
             start = i + 1  # the name is what follows the last title or role word
     title_words, name_words = words[:start], words[start:]
     if not name_words:
@@ -89,21 +85,19 @@ def split_name(raw: str) -> PrintedName | None:
         return PrintedName(" ".join(name_words), None, None, organisation=True)
     while name_words and name_words[0] in lex.particles:
         name_words = name_words[1:]
-    if not name_words or any(_is_function_word(w) for w in name_words):
+    if not name_words or any(is_function_word(w) for w in name_words):
         return None
     title = " ".join(prefix + title_words).strip(" ,") or None
     return PrintedName(" ".join(name_words).strip(" ."), title, _gender_of(prefix + title_words))
 
 
-def _is_role(word: str) -> bool:
+def is_role_noun(word: str) -> bool:
+    """`spokeswoman`, `aide`: what a person is, never part of their name."""
     return word.casefold().strip(".,") in lexicon().role_nouns
 
 
-def _is_function(word: str) -> bool:
-    return _is_function_word(word)
-
-
-def _is_function_word(word: str) -> bool:
+def is_function_word(word: str) -> bool:
+    """`Though`, `Now`: a closed-class word, never part of a name (acronyms aside)."""
     if len(word.strip(".,")) > 1 and word.strip(".,").isupper():
         return False  # an acronym (`WHO`, `US`), not the word it spells
     return word.casefold().strip(".,") in lexicon().function_words

@@ -31,6 +31,8 @@ DOUBLE_QUOTE = re.compile(r"[“„«\"](?P<body>[^“”„«»\"]{2,}?)[”“
 SINGLE_QUOTE = re.compile(r"(?<![\w])‘(?P<body>[^‘]{2,}?)’(?![\w])")
 DASH_SPEECH = re.compile(r"^\s*[–—-]\s+(?P<body>.+)$")
 
+# A quoted span (any double-quote style), to skip what speakers say about others.
+QUOTED = re.compile(r"[“«„\"][^“”«»„\"]*[”»\"]")
 ACCORDING_TO = re.compile(rf"\b[Aa]ccording to (?P<who>{NAME}|him|her)\b")
 # A dash paragraph ending in its attribution: `…, he continued.`
 DASH_ATTRIBUTION = re.compile(

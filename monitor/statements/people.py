@@ -16,16 +16,15 @@ from dataclasses import dataclass, field
 
 from monitor.statements import names
 from monitor.statements.lexicon import lexicon
+from monitor.statements.patterns import QUOTED
 from monitor.statements.speakers import SpeakerList
 from monitor.text import SENTENCE_END, fold
 
 _NAME = re.compile(names.NAME)
 _SENTENCE_OR_PARAGRAPH = re.compile(rf"{SENTENCE_END.pattern}|\n\n")
 _SUBJECT_PRONOUN = re.compile(r"^(?:[^,.“”\"]{0,25},\s*)?(he|she)\b", re.I)
-_QUOTED = re.compile(r"[“«„\"][^“”«»„\"]*[”»\"]")
 _PRONOUN = re.compile(r"\b(he|him|his|she|her|hers)\b", re.I)
 _GENDER = {"he": "m", "him": "m", "his": "m", "she": "f", "her": "f", "hers": "f"}
-PRONOUNS_GENDER = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
 PRONOUN_REACH = 1500  # characters back from a pronoun where its person is looked for
 SUBJECT_SENTENCES = 1  # sentences back where a pronoun's subject antecedent is looked for
 PRONOUN_CHAIN = 6  # at most this far back through sentences whose subject is `he`/`she`
@@ -40,7 +39,6 @@ class People:
     mentions: list[tuple[int, str]] = field(default_factory=list)  # (position, full name)
     sentence_starts: list[int] = field(default_factory=list)
     by_word: dict[str, str] = field(default_factory=dict)  # any name word, if one person's
-    titled: set[str] = field(default_factory=set)
     pronoun_subjects: dict[int, str] = field(default_factory=dict)  # sentence -> "f" / "m"
     titles: dict[str, set[str]] = field(
         default_factory=dict
@@ -80,16 +78,6 @@ class People:
                 return person
         return None
 
-    def is_person(self, name: str) -> bool:
-        """Evidence that a printed name is a person: listed, a known given name first, or
-        introduced with a title or role."""
-        first = name.split()[0]
-        return (
-            self.speakers.find(name) is not None
-            or first in lexicon().given_names
-            or fold(name.split()[-1]) in self.titled
-        )
-
     def gender(self, person: str) -> str | None:
         votes = self.votes.get(person)
         if not votes:
@@ -101,13 +89,13 @@ class People:
         known = self.gender(person)
         return gender is None or known is None or known == gender
 
-    def nearest(self, position: int, gender: str | None, since: int = 0) -> str | None:
-        """The person mentioned closest before `position` (and after `since`) whom
+    def nearest(self, position: int, gender: str | None) -> str | None:
+        """The person mentioned closest before `position` whom
         `he`/`she` can mean."""
         for at, person in reversed(self.mentions):
             if at >= position:
                 continue
-            if position - at > PRONOUN_REACH or at < since:
+            if position - at > PRONOUN_REACH:
                 break
             if self.fits(person, gender):
                 return person
@@ -172,7 +160,7 @@ def read_people(text: str, speakers: SpeakerList) -> People:
     a title or role printed with it, a listed speaker, a known given name, or the surname
     used alone elsewhere (`Kirby` after `John Kirby`; never `War` after `Cold War`)."""
     people = People(speakers=speakers)
-    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    quoted = [(m.start(), m.end()) for m in QUOTED.finditer(text)]
     matches = list(_NAME.finditer(text))
     alone = Counter(fold(m.group()) for m in matches if " " not in m.group())
     spans: list[tuple[int, int, str]] = []
@@ -213,8 +201,6 @@ def _register(
     words = printed.name.split()
     listed = people.speakers.find(printed.name) is not None
     titled = printed.title is not None or role_before
-    if titled:
-        people.titled.add(fold(words[-1]))
     given = words[0] in lexicon().given_names
     if len(words) >= 2 and (listed or titled or given or alone[fold(words[-1])]):
         people.by_surname.setdefault(fold(words[-1]), printed.name)

@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from monitor.statements.lexicon import lexicon
+from monitor.statements.lexicon import PRONOUN_GENDER, lexicon
+from monitor.statements.names import is_function_word, is_role_noun
 
 APPOSITION_WORDS = 40  # longest apposition between a name and its cue verb, in tokens
 MODIFIERS = 2  # lower-case modifiers in a row before the name (`presidential candidate`)
 DESCRIPTION_WORDS = 4  # words between `the` and the noun of a description
-PRONOUNS = {"he": "m", "she": "f", "they": None, "i": None, "we": None}
+PRONOUNS = PRONOUN_GENDER
 _TOKEN = re.compile(r"[\w’'\-]+(?:\.(?:[\w’'\-]+\.?)*)?|\S")
 _AUX = frozenset(
     "also then later has had have would will was is once previously recently further "
@@ -74,12 +75,6 @@ def is_capitalised(word: str) -> bool:
     return bool(_UPPER_START.match(word))
 
 
-def _is_function(word: str) -> bool:
-    if len(word) > 1 and word.isupper():
-        return False  # an acronym (`WHO`, `US`), not the word it spells
-    return word.casefold().strip(".,") in lexicon().function_words
-
-
 def _abbreviation(word: str) -> bool:
     """`U.S.`, `Sen.`, `E.`: a full stop that does not end a sentence."""
     bare = word.rstrip(".")
@@ -93,7 +88,7 @@ def _phrase_word(word: str) -> bool:
     if word.endswith(".") and not _abbreviation(word):
         return False
     if is_capitalised(word):
-        return not _is_function(word)
+        return not is_function_word(word)
     low = word.casefold().rstrip(".")
     return (
         low in lex.particles
@@ -132,14 +127,14 @@ def _description(words: list[Token]) -> int | None:
     """Where a definite description ending the words starts (`the Texas senator`, `the
     moderator`), when they end in a lower-case noun a few words after `the`."""
     last = words[-1].text
-    if not last.islower() or last in _JOINERS or _is_function(last) or len(last) < 3:
+    if not last.islower() or last in _JOINERS or is_function_word(last) or len(last) < 3:
         return None
     for i in range(len(words) - 2, max(-1, len(words) - DESCRIPTION_WORDS - 2), -1):
         word = words[i].text
         if word in ("the", "The"):
             between = [t.text for t in words[i + 1 : -1]]
             plain = all(w.isalnum() or "-" in w for w in between)
-            return i if plain and not any(_is_function(w) for w in between) else None
+            return i if plain and not any(is_function_word(w) for w in between) else None
         if not (word.isalnum() or "-" in word):
             return None
     return None
@@ -189,7 +184,7 @@ def speaker_after(right: str) -> str | None:
         phrase.pop()
     if not phrase:
         return None
-    has_name = any(is_capitalised(t.text) and not _is_role(t.text) for t in phrase[-1:])
+    has_name = any(is_capitalised(t.text) and not is_role_noun(t.text) for t in phrase[-1:])
     role_only = not has_name or _ends_possessive(phrase)
     if role_only and end < len(words) - 1 and words[end].text == ",":
         # `said the campaign's chairman, John Podesta`: the name after the role
@@ -201,10 +196,6 @@ def speaker_after(right: str) -> str | None:
     return right[phrase[0].start : phrase[-1].end]
 
 
-def _is_role(word: str) -> bool:
-    return word.casefold() in lexicon().role_nouns
-
-
 def _phrase_end(words: list[Token]) -> int:
     """Where the speaker phrase opening `words` ends. Before any name, a few lower-case
     modifiers may come (`Republican presidential candidate Donald Trump`); once a name has
@@ -213,10 +204,10 @@ def _phrase_end(words: list[Token]) -> int:
     while end < len(words):
         word = words[end].text
         if _phrase_word(word):
-            named = named or (is_capitalised(word) and not _is_role(word))
+            named = named or (is_capitalised(word) and not is_role_noun(word))
             modifiers = 0
         elif not named and word.isalpha() and word.islower() and modifiers < MODIFIERS:
-            if _is_function(word) or word in lexicon().cue_verbs:
+            if is_function_word(word) or word in lexicon().cue_verbs:
                 break
             modifiers += 1
         else:
