@@ -121,12 +121,23 @@ def statements(sources: tuple[str, ...], jsonl: bool, speakers_file: str | None)
                 "kind": found.kind,
                 "sentence": found.sentence,
                 "background": found.background,
+                "organisation": found.organisation,
+                "fragment": found.fragment,
             }
             if jsonl:
                 click.echo(json.dumps(record, ensure_ascii=False))
             else:
                 role = f" ({found.role})" if found.role else ""
-                when = " [background]" if found.background else ""
+                marks = [
+                    mark
+                    for mark, on in (
+                        ("organisation", found.organisation),
+                        ("fragment", found.fragment),
+                        ("background", found.background),
+                    )
+                    if on
+                ]
+                when = "".join(f" [{mark}]" for mark in marks)
                 click.echo(f"{found.speaker}{role}, {found.kind}{when}: “{found.quote}”")
     if failed:
         sys.exit(1)

@@ -136,6 +136,21 @@ def test_statements_jsonl(tmp_path: Path) -> None:
     assert {"source", "speaker", "role", "quote", "kind", "sentence"} <= set(records[0])
     kirby = [r for r in records if r["quote"] == "First they gotta win this war"]
     assert kirby and kirby[0]["speaker"] == "John Kirby" and kirby[0]["kind"] == "direct"
+    assert kirby[0]["organisation"] is False and kirby[0]["fragment"] is False
+
+
+def test_statements_mark_organisations(tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    text = "“The talks were useful but no decision was taken,” the Kremlin said in a statement."
+    page.write_text(
+        f"<html><head><title>Talks</title></head><body><article><h1>Talks</h1>"
+        f"<p>Officials met on Monday in a closed session that lasted four hours.</p>"
+        f"<p>{text}</p></article></body></html>",
+        encoding="utf-8",
+    )
+    result = monitor("statements", str(page))
+    assert result.returncode == 0, result.stderr
+    assert "Kremlin, direct [organisation]: “The talks were useful" in result.stdout
 
 
 def test_rules_check_reports_every_error_and_exits_1(tmp_path: Path) -> None:
