@@ -176,6 +176,10 @@ AS_NOBODY = """
 import os, sys
 import importlib.readers, importlib.resources
 import monitor.cli, monitor.runtime, monitor.matching.library
+# the package's own data, read once, before dropping: the checkout may be private to root
+import monitor.extraction, monitor.statements.lexicon
+monitor.extraction.load_boilerplate()
+monitor.statements.lexicon.lexicon()
 os.setgroups([])
 os.setgid(int(sys.argv[1]))
 os.setuid(int(sys.argv[2]))
@@ -213,6 +217,10 @@ def shared_dir() -> Iterator[Path]:
 
 
 def _open_to_all(s: Setup) -> None:
+    """Let the unprivileged user read the setup. The speaker list is copied beside the
+    rules, so that it is found there rather than in the checkout, which may be private to
+    root (a clone under `mktemp -d` is)."""
+    shutil.copyfile(REPO / "rules" / "speakers.yaml", s.rules / "speakers.yaml")
     for path in (s.config, s.rules, *s.rules.iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
