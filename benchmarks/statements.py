@@ -49,8 +49,8 @@ from monitor.statements import extract_statements, load_speakers
 from monitor.statements.fingerprint import content_words
 from monitor.statements.stories import choose_story
 from monitor.storage import open_database
-from monitor.storage.sqlite import statement_index
-from monitor.storage.sqlite.stories import _stored_statement, _window, story_candidates
+from monitor.storage.sql import statement_index
+from monitor.storage.sql.stories import _stored_statement, _window, story_candidates
 
 SPEAKERS = load_speakers(shipped_rules_dir() / "speakers.yaml")
 FIRST = ["Anna", "Petro", "Maria", "Olaf", "Ines", "Tomas", "Lena", "Marek", "Sofia", "Jonas"]

@@ -23,6 +23,9 @@ from monitor.yamlfile import YamlDocument, load_yaml
 
 DEFAULT_CONFIG = Path("monitor.yaml")
 EXAMPLE = "deploy/monitor.yaml"
+# A PostgreSQL URL here overrides `database:` (so the password can stay out of the YAML).
+DATABASE_URL_ENV = "MONITOR_DATABASE_URL"
+SERVER_SCHEMES = ("postgresql://", "postgres://")
 USER_AGENT = "monitor/0.1 (+https://github.com/monitor-news/monitor; news-monitoring agent)"
 
 
@@ -102,8 +105,14 @@ class RuntimeConfig(_Strict):
     lease: Duration = timedelta(seconds=60)
 
 
+def is_server_url(database: object) -> bool:
+    """A `postgresql://` URL (the server backend), not a file path (SQLite)."""
+    return isinstance(database, str) and database.startswith(SERVER_SCHEMES)
+
+
 class Config(_Strict):
-    database: Path = Path("monitor.db")
+    # A SQLite file (the embedded default), or a postgresql://user@host/db URL.
+    database: Path | str = Path("monitor.db")
     # Worker processes for the CPU work (default: one per core).
     workers: int | None = Field(default=None, gt=0)
     rules: Path | list[Path] = Path("rules")
@@ -113,6 +122,19 @@ class Config(_Strict):
     statements: StatementsConfig = StatementsConfig()
     slack: SlackConfig = SlackConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        if is_server_url(value):
+            return value
+        if isinstance(value, str) and "://" in value:
+            scheme = value.split("://", 1)[0]
+            raise ValueError(
+                f"unsupported database URL scheme {scheme}://; use a SQLite file path "
+                "or a postgresql:// URL"
+            )
+        return Path(value) if isinstance(value, str) else value
 
     @property
     def worker_count(self) -> int:
@@ -136,7 +158,7 @@ class Config(_Strict):
         speakers = self.statements.speakers and fix(self.statements.speakers)
         return self.model_copy(
             update={
-                "database": fix(self.database),
+                "database": self.database if isinstance(self.database, str) else fix(self.database),
                 "rules": rules,
                 "slack": self.slack.model_copy(update={"token_file": token_file}),
                 "extraction": self.extraction.model_copy(update={"boilerplate": boilerplate}),
@@ -169,6 +191,11 @@ def load_config(path: Path) -> Config:
     except ValidationError as e:
         raise ConfigError(doc.describe_errors(e)) from None
     config = config.resolved(path.parent)
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if url:
+        if not is_server_url(url):
+            raise ConfigError(f"${DATABASE_URL_ENV}: expected a postgresql:// URL")
+        config = config.model_copy(update={"database": url})
     _check_files(config, doc)
     return config
 

@@ -16,12 +16,55 @@ import pytest
 import yaml
 
 from monitor.alerts import ConsoleSender, Sender
-from monitor.config import Config
+from monitor.config import DATABASE_URL_ENV, Config, is_server_url
 from monitor.runtime.context import Runtime, open_runtime
+from monitor.storage import open_database
+from monitor.storage.postgres.connection import open_server_database
+from monitor.storage.sql.dialect import Db
+from tests.postgres import fresh_database
 from tests.servers import SLACK_TOKEN, FakeSlack, FeedSpec, NewsSite
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).parent.parent
+
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of this test's own."""
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test on each backend: an SQLite file path, or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "monitor.db")
+        return
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def each_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Run a whole runtime test on each backend: for PostgreSQL, $MONITOR_DATABASE_URL points
+    every config the test loads at a fresh database (as it does for a deployed replica)."""
+    if request.param == "sqlite":
+        monkeypatch.delenv(DATABASE_URL_ENV, raising=False)
+        yield request.param
+        return
+    with fresh_database() as url:
+        monkeypatch.setenv(DATABASE_URL_ENV, url)
+        yield request.param
+
+
+def stored_db(folder: Path) -> Db:
+    """The database of the test's config in `folder`: its SQLite file, or the PostgreSQL
+    database each_backend gave it."""
+    return open_db(os.environ.get(DATABASE_URL_ENV) or folder / "monitor.db")
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +99,12 @@ def write_config(
     slack_api_url: str | None = None,
     fetch: dict[str, Any] | None = None,
     rules: Path | None = None,
+    database: str = "monitor.db",
 ) -> Path:
-    """A monitor.yaml in `folder` (the shipped rules unless `rules` is given); its path."""
+    """A monitor.yaml in `folder` (the shipped rules unless `rules` is given, an SQLite file
+    unless `database` names another file or a PostgreSQL URL); its path."""
     config: dict[str, Any] = {
-        "database": "monitor.db",
+        "database": database,
         "rules": str(rules or REPO / "rules"),
         "feeds": feeds,
         "fetch": {
@@ -88,6 +133,13 @@ def start_daemon(config: Path, stdout: int | None = subprocess.PIPE) -> subproce
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def open_db(location: str | Path) -> Db:
+    """The database a test left behind, to look into: an SQLite file or a PostgreSQL URL."""
+    if is_server_url(str(location)):
+        return open_server_database(str(location))
+    return open_database(Path(location))
 
 
 @contextlib.asynccontextmanager

@@ -13,10 +13,11 @@ from monitor.alerts import SlackSender
 from monitor.alerts.senders import WebhookSender
 from monitor.config import Config, load_config
 from monitor.runtime import RunReport, run_once
-from monitor.storage import open_database
-from monitor.storage.sqlite.outbox import problem_alerts, requeue
-from tests.conftest import write_config
+from monitor.storage.sql.outbox import problem_alerts, requeue
+from tests.conftest import stored_db, write_config
 from tests.servers import FakeSlack, NewsSite
+
+pytestmark = pytest.mark.usefixtures("each_backend")  # SQLite and PostgreSQL
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -54,7 +55,7 @@ async def _until_drained(
 def _exactly_once_in_order(slack: FakeSlack, expected: int, db_path: Path) -> None:
     ids = slack.alert_ids()
     assert len(ids) == expected and len(set(ids)) == expected  # all, none twice
-    db = open_database(db_path)
+    db = stored_db(db_path.parent)
     feed_order = [
         r[0]
         for r in db.execute("SELECT id FROM outbox WHERE parent_id IS NULL ORDER BY id").fetchall()
@@ -113,7 +114,7 @@ async def test_connection_refused_then_slack_returns(
     down = SlackSender(fake_slack.token, f"http://127.0.0.1:{closed_port}/api/")
     first = await run_once(config, down, now=clock)
     assert first.alerts_sent == 0 and first.alerts_pending == 5
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     assert db.execute("SELECT max(uncertain) FROM outbox").fetchone()[0] == 0  # surely unsent
     report = await _until_drained(config, SlackSender(fake_slack.token, fake_slack.api_url), clock)
     assert report.alerts_pending == 0
@@ -130,7 +131,7 @@ async def test_permanent_errors_fail_once_and_retry_requeues(
     sender = SlackSender(fake_slack.token, fake_slack.api_url)
     report = await _until_drained(config, sender, clock)
     assert report.alerts_pending == 0 and len(fake_slack.posts) == 1
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     ((alert_id, _, _, reason),) = problem_alerts(db)
     assert error in reason
 
@@ -176,7 +177,7 @@ async def test_webhook_permanent_error_is_reported(
     config = _config(tmp_path, news_site, fake_slack.api_url, items=1)
     sender = WebhookSender(f"{fake_slack.server.url}/webhook/gone")
     await run_once(config, sender, now=Clock())
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     ((_, _, _, reason),) = problem_alerts(db)
     assert "no_service" in reason
 
@@ -199,5 +200,5 @@ async def test_a_broken_channel_does_not_stop_the_others(
     assert report.alerts_pending == 0
     delivered = [p for p in fake_slack.posts if p["channel"] == "#b"]
     assert len(delivered) == 5 and not [p for p in fake_slack.posts if p["channel"] == "#a"]
-    failed = problem_alerts(open_database(tmp_path / "monitor.db"))
+    failed = problem_alerts(stored_db(tmp_path))
     assert len(failed) == 5 and all(c == "#a" and "channel_not_found" in r for _, _, c, r in failed)

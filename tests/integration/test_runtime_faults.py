@@ -18,8 +18,8 @@ from monitor.runtime import run_once
 from monitor.runtime.once import drain
 from monitor.runtime.poller import Poller
 from monitor.storage import open_database
-from monitor.storage.sqlite import entries as entry_table
-from tests.conftest import poison, runtime_for, write_config
+from monitor.storage.sql import entries as entry_table
+from tests.conftest import open_db, poison, runtime_for, write_config
 from tests.servers import FakeSlack, FeedSpec, NewsSite
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
@@ -33,10 +33,17 @@ class Clock:
         return self.at
 
 
-def _poisoned_config(tmp_path: Path, site: NewsSite, slack: FakeSlack, deadline: str) -> Config:
+def _poisoned_config(
+    tmp_path: Path, site: NewsSite, slack: FakeSlack, deadline: str, database: str
+) -> Config:
     boilerplate = poison(tmp_path, site)
     config = load_config(
-        write_config(tmp_path, [{"url": site.feed_url("news")}], slack_api_url=slack.api_url)
+        write_config(
+            tmp_path,
+            [{"url": site.feed_url("news")}],
+            slack_api_url=slack.api_url,
+            database=database,
+        )
     )
     return config.model_copy(
         update={
@@ -48,17 +55,17 @@ def _poisoned_config(tmp_path: Path, site: NewsSite, slack: FakeSlack, deadline:
     )
 
 
-def _entry(db_path: Path, name: str) -> dict[str, Any]:
-    db = open_database(db_path)
+def _entry(database: str, name: str) -> dict[str, Any]:
+    db = open_db(database)
     rows = list(db.query("SELECT * FROM entries WHERE url LIKE ?", [f"%/{name}%"]))
     assert len(rows) == 1
     return rows[0]
 
 
 async def test_a_worker_killed_mid_item_fails_only_that_entry(
-    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, database: str
 ) -> None:
-    config = _poisoned_config(tmp_path, news_site, fake_slack, deadline="10m")
+    config = _poisoned_config(tmp_path, news_site, fake_slack, "10m", database)
     sender = SlackSender(fake_slack.token, fake_slack.api_url)
     async with runtime_for(config, Clock(), sender) as runtime:
         await Poller(runtime).poll_all()
@@ -72,35 +79,35 @@ async def test_a_worker_killed_mid_item_fails_only_that_entry(
         await asyncio.wait_for(work, 30)
         assert runtime.pool.replaced == 1 and stuck not in runtime.pool.pids()
 
-    entry = _entry(tmp_path / "monitor.db", "poison.html")
+    entry = _entry(database, "poison.html")
     assert entry["status"] == "new" and entry["attempts"] == 1  # to be retried
     assert "worker process died" in entry["last_error"]
     assert len(fake_slack.posts) == 5  # the other articles alerted as usual
 
 
 async def test_a_stuck_worker_is_replaced_at_the_deadline_and_the_entry_quarantined(
-    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack
+    tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, database: str
 ) -> None:
-    config = _poisoned_config(tmp_path, news_site, fake_slack, deadline="1s")
+    config = _poisoned_config(tmp_path, news_site, fake_slack, "1s", database)
     sender = SlackSender(fake_slack.token, fake_slack.api_url)
     clock = Clock()
     first = await run_once(config, sender, now=clock)
     assert first.alerts_sent == 5  # the good ones did not wait for the stuck one
-    entry = _entry(tmp_path / "monitor.db", "poison.html")
+    entry = _entry(database, "poison.html")
     assert "longer than 1s; its worker was replaced" in entry["last_error"]
     for _ in range(config.runtime.max_attempts - 1):
         clock.at += timedelta(hours=1)  # past every backoff
         await run_once(config, sender, now=clock)
-    entry = _entry(tmp_path / "monitor.db", "poison.html")
+    entry = _entry(database, "poison.html")
     assert entry["status"] == "quarantined" and entry["attempts"] == config.runtime.max_attempts
     assert news_site.served["poison.html"] == config.runtime.max_attempts
     clock.at += timedelta(days=1)
     await run_once(config, sender, now=clock)
     assert news_site.served["poison.html"] == config.runtime.max_attempts  # set aside
 
-    db = open_database(tmp_path / "monitor.db")
+    db = open_db(database)
     assert entry_table.requeue_entries(db, [int(entry["id"])]) == 1  # `monitor entries retry`
-    assert _entry(tmp_path / "monitor.db", "poison.html")["status"] == "new"
+    assert _entry(database, "poison.html")["status"] == "new"
     assert len(fake_slack.posts) == 5
 
 

@@ -9,12 +9,15 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
 from monitor.alerts import SlackSender
 from monitor.config import Config, load_config
 from monitor.runtime import run_once
-from monitor.storage import open_database
-from tests.conftest import write_config
+from tests.conftest import stored_db, write_config
 from tests.servers import FakeSlack, NewsSite
+
+pytestmark = pytest.mark.usefixtures("each_backend")  # SQLite and PostgreSQL
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 RUNAWAY = "a" * 40 + "b"
@@ -55,7 +58,7 @@ async def test_a_runaway_regex_rule_is_reported_and_the_other_rules_still_alert(
     assert len(nato) == 6 and report.alerts_failed == 0  # every article, the runaway one too
     ops = [p["text"] for p in fake_slack.posts if p["channel"] == "#ops"]
     assert len(ops) == 1 and "Runaway" in ops[0] and "ran out of time" in ops[0]
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     (problem,) = db.execute("SELECT kind, subject, detail FROM problems").fetchall()
     assert problem[:2] == ("rule_timeout", "Runaway") and "runaway.html" in problem[2]
 
@@ -71,7 +74,7 @@ async def test_retry_after_as_an_http_date_is_waited_out(
 
     first = await run_once(config, sender, now=lambda: T0)
     assert first.alerts_sent == 0 and first.alerts_pending == 1
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     (retry_at,) = db.execute("SELECT next_attempt_at FROM outbox").fetchone()
     waited = (datetime.fromisoformat(retry_at) - T0).total_seconds()
     assert 60 < waited <= 91  # the date, not a default and not an error
@@ -98,7 +101,7 @@ async def test_hidden_characters_in_a_title_never_reach_slack(
     (post,) = fake_slack.posts
     raw = post["text"] + json.dumps(post["blocks"], ensure_ascii=False)
     assert "\u202e" not in raw and "\u200b" not in raw and "Kirby:" in raw
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     (title,) = db.execute("SELECT title FROM articles").fetchone()
     assert "\u202e" in title  # what the page said is kept as it was
 
@@ -120,7 +123,7 @@ async def test_a_digest_posted_but_unanswered_is_found_not_posted_again(
     await run_once(config, sender, now=lambda: T0 + timedelta(minutes=90))
     digests = [p for p in fake_slack.posts if "(digest)" in p["text"]]
     assert len(digests) == 1 and "3 more alerts" in digests[0]["text"]
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     assert db.execute("SELECT count(*) FROM outbox WHERE status != 'sent'").fetchone()[0] == 0
 
 
@@ -137,6 +140,6 @@ async def test_an_ambiguous_send_whose_history_check_fails_is_not_resent(
         await run_once(config, sender, now=lambda at=at: at)
     alerts = [p for p in fake_slack.posts if p["channel"] == "#news-alerts"]
     assert len(alerts) == 1  # the ops channel heard about it; the alert went once
-    db = open_database(tmp_path / "monitor.db")
+    db = stored_db(tmp_path)
     (status, error) = db.execute("SELECT status, last_error FROM outbox").fetchone()
     assert status == "unverified" and "alerts retry --force" in error

@@ -15,8 +15,8 @@ from monitor.records import StoredStatement
 from monitor.statements.fingerprint import content_words
 from monitor.statements.stories import choose_story
 from monitor.storage import open_database
-from monitor.storage.sqlite import statement_index
-from monitor.storage.sqlite.stories import _stored_statement, _window, story_candidates
+from monitor.storage.sql import statement_index
+from monitor.storage.sql.stories import _stored_statement, _window, story_candidates
 from tests.conftest import DATA
 
 SPEAKER = "John Kirby"

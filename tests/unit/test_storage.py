@@ -1,22 +1,28 @@
-"""The SQLite store on real files: schema, migrations, claims with leases, quarantine."""
+"""The stores on real databases: schema, migrations, claims with leases, quarantine.
+
+Tests taking `db` run on both backends (an SQLite file and a PostgreSQL database); the
+others are about one backend's files or server."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 
-from monitor.config import FeedConfig
+from monitor.config import FeedConfig, is_server_url
 from monitor.errors import StorageError
 from monitor.records import FeedEntry
 from monitor.storage import VERSION, open_database
-from monitor.storage.sqlite import entries as entry_table
-from monitor.storage.sqlite import feeds as feed_table
-from monitor.storage.sqlite import outbox as outbox_table
+from monitor.storage.postgres.connection import open_server_database
+from monitor.storage.sql import entries as entry_table
+from monitor.storage.sql import feeds as feed_table
+from monitor.storage.sql import outbox as outbox_table
+from monitor.storage.sql.dialect import Db
 from monitor.storage.sqlite.connection import Connections
 from tests.conftest import DATA
 
@@ -24,11 +30,21 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
 
 
+@pytest.fixture
+def db(database: str) -> Iterator[Db]:
+    """The current schema on the backend under test."""
+    opened: Db = (
+        open_server_database(database) if is_server_url(database) else open_database(Path(database))
+    )
+    yield opened
+    opened.conn.close()
+
+
 def _db(tmp_path: Path) -> sqlite_utils.Database:
     return open_database(tmp_path / "m.db")
 
 
-def _feed(db: sqlite_utils.Database, url: str = "https://a.example/f") -> int:
+def _feed(db: Db, url: str = "https://a.example/f") -> int:
     feed_table.sync_feeds(db, [FeedConfig(url=url, interval="10m")], NOW)
     (row,) = db.execute("SELECT id FROM feeds WHERE url = ?", (url,)).fetchall()
     return int(row[0])
@@ -68,8 +84,7 @@ def test_database_in_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         open_database(tmp_path / "nowhere" / "m.db")
 
 
-def test_a_feed_is_claimed_by_one_process_until_its_lease_ends(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_a_feed_is_claimed_by_one_process_until_its_lease_ends(db: Db) -> None:
     _feed(db)
     assert len(feed_table.claim_due_feeds(db, "a", NOW, LEASE, 10)) == 1
     assert feed_table.claim_due_feeds(db, "b", NOW, LEASE, 10) == []  # held by a
@@ -78,8 +93,7 @@ def test_a_feed_is_claimed_by_one_process_until_its_lease_ends(tmp_path: Path) -
     assert taken.url == "https://a.example/f"
 
 
-def test_a_polled_feed_is_due_again_at_its_next_poll(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_a_polled_feed_is_due_again_at_its_next_poll(db: Db) -> None:
     feed_id = _feed(db)
     feed_table.claim_due_feeds(db, "a", NOW, LEASE, 10)
     feed_table.record_success(
@@ -96,17 +110,13 @@ def test_a_polled_feed_is_due_again_at_its_next_poll(tmp_path: Path) -> None:
     assert len(feed_table.claim_due_feeds(db, "a", NOW + timedelta(minutes=10), LEASE, 10)) == 1
 
 
-def test_feeds_removed_from_config_are_disabled(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_feeds_removed_from_config_are_disabled(db: Db) -> None:
     feed_table.sync_feeds(db, [FeedConfig(url="https://a.example/f")], NOW)
     feed_table.sync_feeds(db, [FeedConfig(url="https://b.example/f")], NOW)
     assert [f.url for f in feed_table.enabled_feeds(db)] == ["https://b.example/f"]
 
 
-def test_entries_are_added_once_and_the_same_link_in_two_feeds_is_one_entry(
-    tmp_path: Path,
-) -> None:
-    db = _db(tmp_path)
+def test_entries_are_added_once_and_the_same_link_in_two_feeds_is_one_entry(db: Db) -> None:
     one, two = _feed(db, "https://a.example/f"), _feed(db, "https://b.example/f")
     entries = [
         FeedEntry(key="k1", url="https://a.example/1?utm_source=x", title="t", published=None)
@@ -121,8 +131,7 @@ def test_entries_are_added_once_and_the_same_link_in_two_feeds_is_one_entry(
     assert note.startswith("same article as entry")
 
 
-def test_entry_claims_split_work_and_expire(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_entry_claims_split_work_and_expire(db: Db) -> None:
     feed_id = _feed(db)
     found = [FeedEntry(f"k{i}", f"https://a.example/{i}", None, None) for i in range(5)]
     entry_table.add_entries(db, feed_id, found, NOW)
@@ -135,8 +144,7 @@ def test_entry_claims_split_work_and_expire(tmp_path: Path) -> None:
     assert len(retaken) == 5
 
 
-def test_entry_failures_back_off_then_quarantine_and_retry_requeues(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_entry_failures_back_off_then_quarantine_and_retry_requeues(db: Db) -> None:
     feed_id = _feed(db)
     entry_table.add_entries(db, feed_id, [FeedEntry("k", "https://a.example/1", None, None)], NOW)
     now = NOW
@@ -258,10 +266,9 @@ def test_a_pending_version_2_alert_is_still_sent_as_rendered_then(tmp_path: Path
     assert key == "https://a.example/1"
 
 
-def test_retention_forgets_feed_copies_of_done_entries_and_old_replicas(tmp_path: Path) -> None:
-    from monitor.storage.sqlite import operations
+def test_retention_forgets_feed_copies_of_done_entries_and_old_replicas(db: Db) -> None:
+    from monitor.storage.sql import operations
 
-    db = _db(tmp_path)
     feed_id = _feed(db)
     found = [
         FeedEntry("done", "https://a.example/1", None, None, content="<p>full copy</p>"),
@@ -277,8 +284,7 @@ def test_retention_forgets_feed_copies_of_done_entries_and_old_replicas(tmp_path
     assert [r[0] for r in db.execute("SELECT id FROM replicas")] == ["alive"]
 
 
-def test_a_reply_queued_after_its_alert_failed_fails_with_it(tmp_path: Path) -> None:
-    db = _db(tmp_path)
+def test_a_reply_queued_after_its_alert_failed_fails_with_it(db: Db) -> None:
     for alert_id, parent, status in ((1, None, "failed"), (2, 1, "pending")):
         db.execute(
             "INSERT INTO outbox (id, kind, parent_id, channel, status, held, attempts, "

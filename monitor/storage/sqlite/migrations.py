@@ -12,6 +12,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from monitor.errors import StorageError
+from monitor.storage.sql.statement_index import index_all
 from monitor.storage.sqlite.schema import (
     LEASE,
     VERSION,
@@ -20,7 +21,6 @@ from monitor.storage.sqlite.schema import (
     statement_index_tables,
     transaction,
 )
-from monitor.storage.sqlite.statement_index import index_all
 
 Migration = Callable[[sqlite_utils.Database], None]
 

@@ -1,7 +1,8 @@
-"""The SQLite store: every operation of storage.Store, run off the event loop.
+"""The stores: every operation of storage.Store, run off the event loop, on either backend.
 
 Each call runs in a small thread pool, on that thread's own connection; writes are one
-IMMEDIATE transaction each, retried while another process holds the lock.
+transaction each (SQLite: IMMEDIATE, retried while another process holds the lock;
+PostgreSQL: retried on a serialization conflict). The queries are the same on both.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from monitor.records import (
     StoredFeed,
 )
 from monitor.storage.base import WritePolicy
-from monitor.storage.sqlite import entries, feeds, operations, outbox, stories
+from monitor.storage.postgres.connection import PgConnections
+from monitor.storage.postgres.database import PgDatabase
+from monitor.storage.sql import entries, feeds, operations, outbox, stories
 from monitor.storage.sqlite.connection import Connections
 
 P = ParamSpec("P")
@@ -35,13 +38,13 @@ T = TypeVar("T")
 THREADS = 4
 
 
-class SqliteStore:
-    """storage.Store on one SQLite file (the embedded default)."""
+class SqlStore:
+    """storage.Store on a database's connections (a backend: SqliteStore, PostgresStore)."""
 
-    def __init__(self, path: Path | str) -> None:
-        self._conns = Connections(path)
-        self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix="sqlite")
-        self.where = str(path)
+    def __init__(self, conns: Connections | PgConnections, name: str) -> None:
+        self._conns = conns
+        self._pool = ThreadPoolExecutor(THREADS, thread_name_prefix=name)
+        self.where = conns.path
 
     async def _read(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -55,18 +58,16 @@ class SqliteStore:
             self._pool, functools.partial(self._conns.write, fn, *args)
         )
 
-    def sync_db(self) -> sqlite_utils.Database:
-        """The calling thread's connection, for one-shot commands and tests."""
-        return self._conns.db()
-
     async def close(self) -> None:
         self._conns.closing = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._conns.close()
 
     async def check(self) -> None:
-        """Raise StorageError if the database file was deleted or replaced."""
-        self._conns.check_identity()
+        """Raise StorageError if the database is gone (file deleted or replaced, server
+        unreachable)."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._pool, self._conns.check_identity)
 
     # --- feeds ---------------------------------------------------------------------------
 
@@ -317,3 +318,27 @@ class SqliteStore:
 
     async def recent_problems(self, since: datetime) -> list[dict[str, Any]]:
         return await self._read(operations.recent_problems, since)
+
+
+class SqliteStore(SqlStore):
+    """storage.Store on one SQLite file (the embedded default)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._sqlite = Connections(path)
+        super().__init__(self._sqlite, "sqlite")
+
+    def sync_db(self) -> sqlite_utils.Database:
+        """The calling thread's connection, for one-shot commands and tests."""
+        return self._sqlite.db()
+
+
+class PostgresStore(SqlStore):
+    """storage.Store on a PostgreSQL database, shared by any number of replicas."""
+
+    def __init__(self, url: str) -> None:
+        self._server = PgConnections(url)
+        super().__init__(self._server, "postgres")
+
+    def sync_db(self) -> PgDatabase:
+        """The calling thread's connection, for one-shot commands and tests."""
+        return self._server.db()

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from monitor.clock import from_iso, to_iso
 from monitor.config import FeedConfig
 from monitor.records import FeedEntry, StoredFeed
-from monitor.storage.sqlite import entries as entry_table
+from monitor.storage.sql import entries as entry_table
+from monitor.storage.sql.dialect import Db, insert_new, json_ids, skip_locked
 
 _COLUMNS = "id, url, name, title, etag, last_modified, fetch_url, interval_seconds, next_poll_at"
 MAX_BACKOFF = timedelta(hours=24)
@@ -32,32 +31,25 @@ def _feed(row: Any) -> StoredFeed:
     )
 
 
-def sync_feeds(db: sqlite_utils.Database, feeds: Sequence[FeedConfig], now: datetime) -> None:
+def sync_feeds(db: Db, feeds: Sequence[FeedConfig], now: datetime) -> None:
     """Make the config's feeds follow monitor.yaml: add new ones (due now), update, disable
     removed ones. Feeds added with `monitor feeds add` or OPML are left alone."""
     db.execute("UPDATE feeds SET enabled = 0 WHERE origin = 'config'")
-    table = db.table("feeds")
-    table.insert_all(
+    insert_new(
+        db,
+        "feeds",
         [{"url": f.url, "interval_seconds": 0.0, "next_poll_at": to_iso(now)} for f in feeds],
-        ignore=True,
     )
-    table.upsert_all(
-        [
-            {
-                "url": f.url,
-                "name": f.name,
-                "interval_seconds": f.interval.total_seconds(),
-                "enabled": 1,
-                "origin": "config",
-            }
-            for f in feeds
-        ],
-        pk="url",
-    )
+    for f in feeds:
+        db.execute(
+            "UPDATE feeds SET name = ?, interval_seconds = ?, enabled = 1, origin = 'config' "
+            "WHERE url = ?",
+            (f.name, f.interval.total_seconds(), f.url),
+        )
 
 
 def add_feed(
-    db: sqlite_utils.Database,
+    db: Db,
     url: str,
     name: str | None,
     interval: float,
@@ -76,7 +68,7 @@ def add_feed(
     return True
 
 
-def remove_feed(db: sqlite_utils.Database, url: str) -> str:
+def remove_feed(db: Db, url: str) -> str:
     """Disable an added feed; 'config' if it comes from monitor.yaml, 'missing' if unknown."""
     row = db.execute("SELECT origin FROM feeds WHERE url = ? AND enabled = 1", (url,)).fetchone()
     if row is None:
@@ -87,7 +79,7 @@ def remove_feed(db: sqlite_utils.Database, url: str) -> str:
     return "removed"
 
 
-def enabled_feeds(db: sqlite_utils.Database) -> list[StoredFeed]:
+def enabled_feeds(db: Db) -> list[StoredFeed]:
     rows = db.execute(
         f"SELECT {_COLUMNS} FROM feeds WHERE enabled = 1 AND gone = 0 ORDER BY id"
     ).fetchall()
@@ -95,7 +87,7 @@ def enabled_feeds(db: sqlite_utils.Database) -> list[StoredFeed]:
 
 
 def claim_due_feeds(
-    db: sqlite_utils.Database,
+    db: Db,
     owner: str,
     now: datetime,
     lease: timedelta,
@@ -113,7 +105,7 @@ def claim_due_feeds(
     if every_feed_but is not None:
         due = (
             "(next_poll_at <= :now OR consecutive_failures = 0) "
-            "AND id NOT IN (SELECT value FROM json_each(:polled))"
+            f"AND id NOT IN {json_ids(db, ':polled')}"
         )
     rows = db.execute(
         f"""UPDATE feeds SET claimed_by = :owner, lease_until = :lease
@@ -121,7 +113,7 @@ def claim_due_feeds(
                 SELECT id FROM feeds
                 WHERE enabled = 1 AND gone = 0 AND quarantined = 0 AND {due}
                   AND (lease_until IS NULL OR lease_until <= :now)
-                ORDER BY next_poll_at, id LIMIT :limit)
+                ORDER BY next_poll_at, id LIMIT :limit{skip_locked(db)})
             RETURNING {_COLUMNS}""",
         {
             "owner": owner,
@@ -134,20 +126,20 @@ def claim_due_feeds(
     return sorted((_feed(r) for r in rows), key=lambda f: f.id)
 
 
-def release_feeds(db: sqlite_utils.Database, owner: str) -> None:
+def release_feeds(db: Db, owner: str) -> None:
     """Give back every feed this process holds (at shutdown: others may poll them now)."""
     db.execute(
         "UPDATE feeds SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (owner,)
     )
 
 
-def next_poll_at(db: sqlite_utils.Database) -> str | None:
+def next_poll_at(db: Db) -> str | None:
     row = db.execute("SELECT min(next_poll_at) FROM feeds WHERE enabled = 1").fetchone()
     return row[0] if row else None
 
 
 def record_success(
-    db: sqlite_utils.Database,
+    db: Db,
     feed_id: int,
     entries: Sequence[FeedEntry],
     now: datetime,
@@ -169,9 +161,7 @@ def record_success(
     return new
 
 
-def record_not_modified(
-    db: sqlite_utils.Database, feed_id: int, now: datetime, next_poll: datetime
-) -> None:
+def record_not_modified(db: Db, feed_id: int, now: datetime, next_poll: datetime) -> None:
     db.execute(
         """UPDATE feeds SET last_polled_at = ?, last_success_at = ?, last_error = NULL,
                consecutive_failures = 0, internal_failures = 0, next_poll_at = ?,
@@ -181,7 +171,7 @@ def record_not_modified(
 
 
 def record_failure(
-    db: sqlite_utils.Database,
+    db: Db,
     feed_id: int,
     now: datetime,
     error: str,
@@ -214,12 +204,12 @@ def record_failure(
     return quarantined
 
 
-def record_move(db: sqlite_utils.Database, feed_id: int, new_url: str) -> None:
+def record_move(db: Db, feed_id: int, new_url: str) -> None:
     """A permanent redirect: poll the new address from now on (the config keeps the old)."""
     db.execute("UPDATE feeds SET fetch_url = ? WHERE id = ?", (new_url, feed_id))
 
 
-def requeue_feeds(db: sqlite_utils.Database, urls: Sequence[str] | None, now: datetime) -> int:
+def requeue_feeds(db: Db, urls: Sequence[str] | None, now: datetime) -> int:
     """Quarantined feeds (all, or these) polled again at once; returns how many."""
     where, params = "quarantined = 1", [to_iso(now)]
     if urls is not None:
@@ -232,7 +222,7 @@ def requeue_feeds(db: sqlite_utils.Database, urls: Sequence[str] | None, now: da
     return int(cur.rowcount)
 
 
-def feed_status(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def feed_status(db: Db) -> list[dict[str, Any]]:
     """Everything `monitor status` shows per feed."""
     return list(
         db.query(

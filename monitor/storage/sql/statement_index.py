@@ -40,8 +40,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-import sqlite_utils
-
 from monitor.statements.fingerprint import (
     MIN_CONTENT_WORDS,
     SAME_STATEMENT,
@@ -50,6 +48,7 @@ from monitor.statements.fingerprint import (
     shared_needed,
 )
 from monitor.statements.occasion import same_occasion
+from monitor.storage.sql.dialect import Db, execute_many, json_texts
 
 # Rarest words probed per new statement (at least; more for quotes of more than 2.5 x as
 # many words, so that any stored quote at least as long is always reached). More probes
@@ -102,7 +101,7 @@ def _terms(s: Indexed) -> list[str]:
     return sorted(s.words)
 
 
-def index_statements(db: sqlite_utils.Database, statements: Sequence[Indexed]) -> None:
+def index_statements(db: Db, statements: Sequence[Indexed]) -> None:
     """Add statements to the index (each once: `n_words` on the statement marks it in)."""
     postings = []
     counts: dict[tuple[str, str], int] = {}
@@ -112,19 +111,21 @@ def index_statements(db: sqlite_utils.Database, statements: Sequence[Indexed]) -
             postings.append((s.speaker, term, s.said_at, s.id, n, s.occasion))
             if n >= MIN_CONTENT_WORDS:
                 counts[(s.speaker, term)] = counts.get((s.speaker, term), 0) + 1
-    conn = db.conn
-    conn.executemany(
-        "INSERT OR IGNORE INTO statement_terms "
-        "(speaker, term, said_at, statement_id, n_words, occasion) VALUES (?, ?, ?, ?, ?, ?)",
+    execute_many(
+        db,
+        "INSERT INTO statement_terms (speaker, term, said_at, statement_id, n_words, occasion) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
         postings,
     )
-    conn.executemany(
+    execute_many(
+        db,
         """INSERT INTO statement_term_counts (speaker, term, statements) VALUES (?, ?, ?)
-           ON CONFLICT (speaker, term)
-           DO UPDATE SET statements = statements + excluded.statements""",
+           ON CONFLICT (speaker, term) DO UPDATE
+           SET statements = statement_term_counts.statements + excluded.statements""",
         [(speaker, term, n) for (speaker, term), n in counts.items()],
     )
-    conn.executemany(
+    execute_many(
+        db,
         "UPDATE statements SET n_words = ? WHERE id = ?",
         [(len(s.words), s.id) for s in statements],
     )
@@ -134,13 +135,13 @@ _UNINDEXED = """SELECT id, speaker, quote, words, said_at, occasion FROM stateme
     WHERE story_id IS NOT NULL AND background = 0 AND n_words IS NULL"""
 
 
-def index_article(db: sqlite_utils.Database, article_id: int) -> None:
+def index_article(db: Db, article_id: int) -> None:
     """An article's current statements, once they are in a story."""
     rows = db.execute(f"{_UNINDEXED} AND article_id = ?", (article_id,)).fetchall()
     index_statements(db, [_indexed(r) for r in rows])
 
 
-def index_all(db: sqlite_utils.Database, batch: int = 5000) -> None:
+def index_all(db: Db, batch: int = 5000) -> None:
     """Every current statement in a story not in the index yet (a migration)."""
     while True:
         rows = db.execute(f"{_UNINDEXED} ORDER BY id LIMIT ?", (batch,)).fetchall()
@@ -162,16 +163,13 @@ def probe_count(n: int, probes: int = PROBES) -> int:
     return min(n, max(probes, n - shared_needed(n, n) + 1)) if n else 0
 
 
-_RAREST = """SELECT term FROM statement_term_counts
-    WHERE speaker = ? AND term IN (SELECT value FROM json_each(?))
-    ORDER BY statements, term"""
-
-
-def rarest(db: sqlite_utils.Database, speaker: str, words: frozenset[str]) -> list[str]:
+def rarest(db: Db, speaker: str, words: frozenset[str]) -> list[str]:
     """The words the speaker's index holds, those in fewest of their statements first."""
     if not words:
         return []
-    return [r[0] for r in db.execute(_RAREST, (speaker, json.dumps(sorted(words))))]
+    rarest_first = f"""SELECT term FROM statement_term_counts
+        WHERE speaker = ? AND term IN {json_texts(db)} ORDER BY statements, term"""
+    return [r[0] for r in db.execute(rarest_first, (speaker, json.dumps(sorted(words))))]
 
 
 @cache
@@ -182,13 +180,13 @@ def _postings_sql(probes: int) -> str:
         f"""SELECT * FROM (SELECT statement_id, said_at, n_words, occasion, {i}
                 FROM statement_terms
                 WHERE speaker = :speaker AND term = :t{i} AND said_at BETWEEN :low AND :high
-                ORDER BY said_at DESC, statement_id DESC LIMIT :postings)"""
+                ORDER BY said_at DESC, statement_id DESC LIMIT :postings) AS probe{i}"""
         for i in range(probes)
     )
 
 
 def lookup(
-    db: sqlite_utils.Database,
+    db: Db,
     speaker: str,
     quote: str,
     words: frozenset[str],
@@ -216,7 +214,7 @@ def lookup(
     low, high = window
     params: dict[str, object] = {f"t{i}": term for i, term in enumerate(terms)}
     params.update(speaker=speaker, low=low, high=high, postings=postings)
-    rows = db.conn.execute(_postings_sql(len(terms)), params).fetchall()
+    rows = db.execute(_postings_sql(len(terms)), params).fetchall()
     shared = Counter(r[0] for r in rows)
     found = {r[0]: r for r in rows}  # id: (id, said_at, n_words, occasion, probe)
     read = Counter(r[4] for r in rows)

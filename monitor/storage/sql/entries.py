@@ -13,29 +13,27 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from monitor.clock import from_iso, to_iso
 from monitor.feeds.urls import canonical_url
 from monitor.records import Analysis, FeedEntry, StoredEntry
+from monitor.storage.sql.dialect import Db, execute_many, insert_new, skip_locked
 
 RETRY_BASE = timedelta(minutes=2)
 _ENTRY = """e.id, e.feed_id, coalesce(f.name, f.title, f.url), e.url, f.url, e.title,
             e.published, e.attempts, e.content, e.canonical_url"""
 
 
-def add_entries(
-    db: sqlite_utils.Database, feed_id: int, entries: Sequence[FeedEntry], now: datetime
-) -> int:
+def add_entries(db: Db, feed_id: int, entries: Sequence[FeedEntry], now: datetime) -> int:
     """Insert the entries not seen before (by feed and key); return how many were new.
 
     A new entry whose link another feed's entry already has is stored as done, pointing at
     it: the same article in two feeds is processed (and alerted) once.
     """
     (before,) = db.execute("SELECT coalesce(max(id), 0) FROM entries").fetchone()
-    changes = db.conn.total_changes
-    db.table("entries").insert_all(
-        (
+    new = insert_new(
+        db,
+        "entries",
+        [
             {
                 "feed_id": feed_id,
                 "key": e.key,
@@ -49,11 +47,8 @@ def add_entries(
                 "attempts": 0,
             }
             for e in entries
-        ),
-        ignore=True,
-        batch_size=500,
+        ],
     )
-    new = db.conn.total_changes - changes
     db.execute(
         """UPDATE entries SET status = 'done', last_error = 'same article as entry ' || (
                SELECT min(o.id) FROM entries o WHERE o.canonical_url = entries.canonical_url
@@ -82,18 +77,19 @@ def _stored(row: Any) -> StoredEntry:
 
 
 def claim_entries(
-    db: sqlite_utils.Database, owner: str, now: datetime, lease: timedelta, limit: int
+    db: Db, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> list[StoredEntry]:
     """New entries due for processing, oldest first, that no live claim holds."""
+    lock = skip_locked(db)
     ids = [
         r[0]
         for r in db.execute(
-            """UPDATE entries SET claimed_by = :owner, lease_until = :lease
+            f"""UPDATE entries SET claimed_by = :owner, lease_until = :lease
                WHERE id IN (
                    SELECT id FROM entries WHERE status = 'new'
                      AND (retry_at IS NULL OR retry_at <= :now)
                      AND (lease_until IS NULL OR lease_until <= :now)
-                   ORDER BY id LIMIT :limit)
+                   ORDER BY id LIMIT :limit{lock})
                RETURNING id""",
             {"owner": owner, "now": to_iso(now), "lease": to_iso(now + lease), "limit": limit},
         ).fetchall()
@@ -109,13 +105,13 @@ def claim_entries(
     return [_stored(r) for r in rows]
 
 
-def release_entries(db: sqlite_utils.Database, owner: str) -> None:
+def release_entries(db: Db, owner: str) -> None:
     db.execute(
         "UPDATE entries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?", (owner,)
     )
 
 
-def skip_entry(db: sqlite_utils.Database, entry_id: int, note: str, owner: str) -> None:
+def skip_entry(db: Db, entry_id: int, note: str, owner: str) -> None:
     """Nothing to process (no text, robots.txt, a duplicate): done, with the reason."""
     db.execute(
         """UPDATE entries SET status = 'done', last_error = ?, processed_by = ?,
@@ -124,9 +120,7 @@ def skip_entry(db: sqlite_utils.Database, entry_id: int, note: str, owner: str) 
     )
 
 
-def record_failure(
-    db: sqlite_utils.Database, entry_id: int, error: str, now: datetime, max_attempts: int
-) -> bool:
+def record_failure(db: Db, entry_id: int, error: str, now: datetime, max_attempts: int) -> bool:
     """Count a failed attempt and back off (2, 4, 8, 16 min...); after `max_attempts`, the
     entry is quarantined. Returns True when it was. The stage it failed in is kept: an
     analysed entry that the writer could not write stays analysed."""
@@ -136,7 +130,7 @@ def record_failure(
     quarantined = attempts >= max_attempts
     db.execute(
         """UPDATE entries SET attempts = ?, last_error = ?, retry_at = ?,
-               status = CASE WHEN ? THEN 'quarantined' ELSE status END,
+               status = CASE WHEN ? = 1 THEN 'quarantined' ELSE status END,
                claimed_by = NULL, lease_until = NULL WHERE id = ?""",
         (attempts, error[:2000], to_iso(retry_at), quarantined, entry_id),
     )
@@ -144,7 +138,7 @@ def record_failure(
 
 
 def save_analysis(
-    db: sqlite_utils.Database, entry: StoredEntry, analysis: Analysis, now: datetime, owner: str
+    db: Db, entry: StoredEntry, analysis: Analysis, now: datetime, owner: str
 ) -> bool:
     """The article, its statements and matches; the entry becomes `analysed`.
 
@@ -172,14 +166,12 @@ def save_analysis(
     return True
 
 
-def _insert_article(
-    db: sqlite_utils.Database, entry_id: int, url_key: str, analysis: Analysis, now: datetime
-) -> int:
+def _insert_article(db: Db, entry_id: int, url_key: str, analysis: Analysis, now: datetime) -> int:
     article = analysis.article
     cur = db.execute(
         """INSERT INTO articles (entry_id, url, canonical_url, url_key, title, text, published,
                                  author, sitename, language, fetched_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         (
             entry_id,
             article.source,
@@ -194,13 +186,10 @@ def _insert_article(
             to_iso(now),
         ),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    return int(cur.fetchone()[0])
 
 
-def _insert_statements(
-    db: sqlite_utils.Database, article_id: int, analysis: Analysis, now: datetime
-) -> list[int]:
+def _insert_statements(db: Db, article_id: int, analysis: Analysis, now: datetime) -> list[int]:
     """One row per statement (plain INSERTs: this runs for every article)."""
     said_at = to_iso(analysis.article.published or now)
     ids = []
@@ -208,7 +197,7 @@ def _insert_statements(
         cur = db.execute(
             """INSERT INTO statements (article_id, position, speaker, role, quote, kind,
                    sentence, background, said_at, occasion, setting, start, "end", words)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
             (
                 article_id,
                 position,
@@ -226,13 +215,12 @@ def _insert_statements(
                 " ".join(sorted(s.words)) or None,
             ),
         )
-        assert cur.lastrowid is not None
-        ids.append(cur.lastrowid)
+        ids.append(int(cur.fetchone()[0]))
     return ids
 
 
 def _insert_matches(
-    db: sqlite_utils.Database,
+    db: Db,
     article_id: int,
     analysis: Analysis,
     statement_ids: list[int],
@@ -259,7 +247,8 @@ def _insert_matches(
                 match.throttle,
             )
         )
-    db.conn.executemany(
+    execute_many(
+        db,
         """INSERT INTO matches (article_id, rule, hits, sentence, matched_at, statement_id,
                channel, followups, mention, priority, throttle)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
@@ -267,16 +256,17 @@ def _insert_matches(
     )
 
 
-def backlog(db: sqlite_utils.Database, bound: int) -> int:
+def backlog(db: Db, bound: int) -> int:
     """Unfinished entries, counted up to `bound` + 1 (enough to know it is over)."""
     (count,) = db.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM entries WHERE status IN ('new', 'analysed') LIMIT ?)",
+        "SELECT count(*) FROM (SELECT 1 FROM entries WHERE status IN ('new', 'analysed') "
+        "LIMIT ?) AS unfinished",
         (bound + 1,),
     ).fetchone()
     return int(count)
 
 
-def next_entry_due(db: sqlite_utils.Database) -> datetime | None:
+def next_entry_due(db: Db) -> datetime | None:
     """When the earliest entry backing off after a failure may be tried again."""
     (when,) = db.execute(
         "SELECT min(retry_at) FROM entries WHERE status IN ('new', 'analysed')"
@@ -284,7 +274,7 @@ def next_entry_due(db: sqlite_utils.Database) -> datetime | None:
     return from_iso(when)
 
 
-def requeue_entries(db: sqlite_utils.Database, ids: Sequence[int] | None) -> int:
+def requeue_entries(db: Db, ids: Sequence[int] | None) -> int:
     """Quarantined entries (all, or these) back in the queue with fresh attempts."""
     where, params = "status = 'quarantined'", []
     if ids is not None:
@@ -301,7 +291,7 @@ def requeue_entries(db: sqlite_utils.Database, ids: Sequence[int] | None) -> int
     return int(cur.rowcount)
 
 
-def quarantined_entries(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, Any]]:
+def quarantined_entries(db: Db, limit: int = 20) -> list[dict[str, Any]]:
     return list(
         db.query(
             """SELECT e.id, e.url, e.attempts, e.last_error, coalesce(f.name, f.title, f.url)
@@ -313,7 +303,7 @@ def quarantined_entries(db: sqlite_utils.Database, limit: int = 20) -> list[dict
     )
 
 
-def entry_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def entry_counts(db: Db) -> dict[str, int]:
     counts = {"new": 0, "analysed": 0, "done": 0, "quarantined": 0}
     counts.update(dict(db.execute("SELECT status, count(*) FROM entries GROUP BY status")))
     return counts

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from monitor.clock import from_iso, to_iso
 from monitor.records import (
     AlertFacts,
@@ -22,6 +20,7 @@ from monitor.records import (
     SlackMessage,
 )
 from monitor.storage.codec import dumps, loads
+from monitor.storage.sql.dialect import Db, insert
 
 # A row is ready when it is pending, not held for a digest, and its thread parent is sent.
 _READY = """o.status = 'pending' AND (o.held = 0 OR o.kind = 'digest')
@@ -52,15 +51,13 @@ def _row(r: Any) -> OutboxRow:
     )
 
 
-def claim_channels(
-    db: sqlite_utils.Database, owner: str, now: datetime, lease: timedelta
-) -> list[str]:
+def claim_channels(db: Db, owner: str, now: datetime, lease: timedelta) -> list[str]:
     """Channels whose next row (in delivery order) is due and whose delivery lease is free
     (or ours), now ours. A channel whose next row backs off waits: order is per channel."""
     _settle_orphans(db, now)
     db.execute(
-        "INSERT OR IGNORE INTO channels (name) "
-        "SELECT DISTINCT channel FROM outbox WHERE status = 'pending'"
+        "INSERT INTO channels (name) "
+        "SELECT DISTINCT channel FROM outbox WHERE status = 'pending' ON CONFLICT DO NOTHING"
     )
     rows = db.execute(
         f"""UPDATE channels SET claimed_by = :owner, lease_until = :lease
@@ -70,6 +67,7 @@ def claim_channels(
                       SELECT o.channel, o.next_attempt_at, row_number() OVER (
                           PARTITION BY o.channel ORDER BY o.id) AS n
                       FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id WHERE {_READY})
+                      AS heads
                   WHERE n = 1 AND (next_attempt_at IS NULL OR next_attempt_at <= :now))
             RETURNING name""",
         {"owner": owner, "now": to_iso(now), "lease": to_iso(now + lease)},
@@ -77,7 +75,7 @@ def claim_channels(
     return sorted(r[0] for r in rows)
 
 
-def _settle_orphans(db: sqlite_utils.Database, now: datetime) -> None:
+def _settle_orphans(db: Db, now: datetime) -> None:
     """A follow-up written after its alert failed (or was set aside) cannot go anywhere
     either: it follows its alert, and is re-queued with it by `monitor alerts retry`."""
     db.execute(
@@ -91,9 +89,7 @@ def _settle_orphans(db: sqlite_utils.Database, now: datetime) -> None:
     )
 
 
-def renew_channel(
-    db: sqlite_utils.Database, channel: str, owner: str, now: datetime, lease: timedelta
-) -> bool:
+def renew_channel(db: Db, channel: str, owner: str, now: datetime, lease: timedelta) -> bool:
     """Extend our lease on a channel; False if it is no longer ours (we were too slow)."""
     cur = db.execute(
         "UPDATE channels SET lease_until = ? WHERE name = ? AND claimed_by = ?",
@@ -102,7 +98,7 @@ def renew_channel(
     return cur.rowcount == 1
 
 
-def release_channel(db: sqlite_utils.Database, channel: str, owner: str) -> None:
+def release_channel(db: Db, channel: str, owner: str) -> None:
     db.execute(
         "UPDATE channels SET claimed_by = NULL, lease_until = NULL "
         "WHERE name = ? AND claimed_by = ?",
@@ -110,19 +106,19 @@ def release_channel(db: sqlite_utils.Database, channel: str, owner: str) -> None
     )
 
 
-def release_channels(db: sqlite_utils.Database, owner: str) -> None:
+def release_channels(db: Db, owner: str) -> None:
     db.execute(
         "UPDATE channels SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
         (owner,),
     )
 
 
-def last_post(db: sqlite_utils.Database, channel: str) -> datetime | None:
+def last_post(db: Db, channel: str) -> datetime | None:
     row = db.execute("SELECT last_post_at FROM channels WHERE name = ?", (channel,)).fetchone()
     return from_iso(row[0]) if row else None
 
 
-def ready_rows(db: sqlite_utils.Database, channel: str, limit: int) -> list[OutboxRow]:
+def ready_rows(db: Db, channel: str, limit: int) -> list[OutboxRow]:
     """The channel's ready rows in delivery order: the order their entries arrived."""
     rows = db.execute(
         f"""SELECT {_ROW} FROM outbox o LEFT JOIN outbox p ON p.id = o.parent_id
@@ -133,13 +129,13 @@ def ready_rows(db: sqlite_utils.Database, channel: str, limit: int) -> list[Outb
     return [_row(r) for r in rows]
 
 
-def mark_sending(db: sqlite_utils.Database, alert_id: int) -> None:
+def mark_sending(db: Db, alert_id: int) -> None:
     """Written before the send: if we die before hearing back, the next try looks first."""
     db.execute("UPDATE outbox SET uncertain = 1 WHERE id = ?", (alert_id,))
 
 
 def mark_sent(
-    db: sqlite_utils.Database, alert_id: int, delivered: Delivered, now: datetime
+    db: Db, alert_id: int, delivered: Delivered, now: datetime
 ) -> tuple[str, str, AlertFacts | DigestFacts, int] | None:
     """Sent (a digest also settles the held alerts it carried: their threads hang off it).
     For a follow-up, its parent as `parent_for_update` gives it (to show the new count)."""
@@ -165,9 +161,7 @@ def mark_sent(
     return None if row[1] is None else parent_for_update(db, int(row[1]))
 
 
-def record_retry(
-    db: sqlite_utils.Database, alert_id: int, error: str, retry_at: datetime, *, uncertain: bool
-) -> None:
+def record_retry(db: Db, alert_id: int, error: str, retry_at: datetime, *, uncertain: bool) -> None:
     """The alert stays pending until `retry_at`; `uncertain` if Slack may have posted it."""
     db.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
@@ -176,21 +170,19 @@ def record_retry(
     )
 
 
-def mark_failed(db: sqlite_utils.Database, alert_id: int, reason: str, now: datetime) -> None:
+def mark_failed(db: Db, alert_id: int, reason: str, now: datetime) -> None:
     """A permanent error: no more retries until `monitor alerts retry`. Its thread replies
     cannot go anywhere either, so they fail with it (and are retried with it)."""
     _settle(db, alert_id, "failed", reason, now)
 
 
-def mark_unverified(db: sqlite_utils.Database, alert_id: int, reason: str, now: datetime) -> None:
+def mark_unverified(db: Db, alert_id: int, reason: str, now: datetime) -> None:
     """Slack may have posted it and its history cannot be read to check: it is not resent
     until an operator says so (`monitor alerts retry --force`)."""
     _settle(db, alert_id, "unverified", reason, now)
 
 
-def quarantine(
-    db: sqlite_utils.Database, alert_id: int, error: str, now: datetime, max_attempts: int
-) -> bool:
+def quarantine(db: Db, alert_id: int, error: str, now: datetime, max_attempts: int) -> bool:
     """A row that could not even be prepared for sending (a bug): counted, and after
     `max_attempts` set aside; the channel's other rows go on. True when set aside."""
     (attempts,) = db.execute("SELECT attempts FROM outbox WHERE id = ?", (alert_id,)).fetchone()
@@ -205,9 +197,7 @@ def quarantine(
     return False
 
 
-def _settle(
-    db: sqlite_utils.Database, alert_id: int, status: str, reason: str, now: datetime
-) -> None:
+def _settle(db: Db, alert_id: int, status: str, reason: str, now: datetime) -> None:
     db.execute(
         "UPDATE outbox SET status = ?, attempts = attempts + 1, last_error = ?, failed_at = ? "
         "WHERE id = ?",
@@ -220,9 +210,7 @@ def _settle(
     )
 
 
-def requeue(
-    db: sqlite_utils.Database, alert_ids: Sequence[int] | None, *, force: bool = False
-) -> int:
+def requeue(db: Db, alert_ids: Sequence[int] | None, *, force: bool = False) -> int:
     """Failed, unverified or quarantined alerts back to pending (all failed ones, or the
     given ids, with their replies). `force` resends an unverified alert without looking for
     it in Slack first; without it, the check is tried again."""
@@ -244,7 +232,7 @@ def requeue(
     return int(cur.rowcount)
 
 
-def channel_id_for(db: sqlite_utils.Database, channel: str) -> str | None:
+def channel_id_for(db: Db, channel: str) -> str | None:
     """The ID Slack gave for this channel name in an earlier answer, if any."""
     row = db.execute(
         "SELECT slack_id FROM channels WHERE name = ? AND slack_id IS NOT NULL", (channel,)
@@ -259,7 +247,7 @@ def channel_id_for(db: sqlite_utils.Database, channel: str) -> str | None:
 
 
 def parent_for_update(
-    db: sqlite_utils.Database, parent_id: int
+    db: Db, parent_id: int
 ) -> tuple[str, str, AlertFacts | DigestFacts, int] | None:
     """(channel ID, ts, facts, outlets) of a sent top-level alert, to show its outlet count."""
     row = db.execute(
@@ -274,7 +262,7 @@ def parent_for_update(
     return str(row[0]), str(row[1]), loads(row[2]), int(row[3])
 
 
-def create_due_digests(db: sqlite_utils.Database, now: datetime) -> int:
+def create_due_digests(db: Db, now: datetime) -> int:
     """Held alerts whose hour is over become one digest row per (rule, channel)."""
     rows = db.execute(
         """SELECT id, rule, channel, facts FROM outbox
@@ -291,8 +279,9 @@ def create_due_digests(db: sqlite_utils.Database, now: datetime) -> int:
             groups.setdefault((rule, channel), []).append((alert_id, parsed))
     for (rule, channel), members in groups.items():
         digest = DigestFacts(rule=rule, items=tuple(_digest_item(f) for _, f in members))
-        table = db.table("outbox")
-        table.insert(
+        digest_id = insert(
+            db,
+            "outbox",
             {
                 "kind": "digest",
                 "rule": rule,
@@ -303,12 +292,12 @@ def create_due_digests(db: sqlite_utils.Database, now: datetime) -> int:
                 "attempts": 0,
                 "uncertain": 0,
                 "created_at": to_iso(now),
-            }
+            },
         )
         ids = [alert_id for alert_id, _ in members]
         db.execute(
             f"UPDATE outbox SET digest_id = ? WHERE id IN ({','.join('?' * len(ids))})",
-            (table.last_rowid, *ids),
+            (digest_id, *ids),
         )
     return len(groups)
 
@@ -318,7 +307,7 @@ def _digest_item(facts: AlertFacts) -> DigestItem:
     return DigestItem(headline=headline, outlet=facts.outlet, url=facts.url)
 
 
-def next_due(db: sqlite_utils.Database) -> datetime | None:
+def next_due(db: Db) -> datetime | None:
     """When the earliest pending row backing off may be tried again."""
     (when,) = db.execute(
         "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
@@ -326,7 +315,7 @@ def next_due(db: sqlite_utils.Database) -> datetime | None:
     return from_iso(when)
 
 
-def problem_alerts(db: sqlite_utils.Database, limit: int = 20) -> list[tuple[int, str, str, str]]:
+def problem_alerts(db: Db, limit: int = 20) -> list[tuple[int, str, str, str]]:
     """(id, status, channel, reason) of the newest failed, unverified or quarantined alerts."""
     rows = db.execute(
         """SELECT id, status, channel, coalesce(last_error, '') FROM outbox
@@ -336,7 +325,7 @@ def problem_alerts(db: sqlite_utils.Database, limit: int = 20) -> list[tuple[int
     return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
 
-def failed_since(db: sqlite_utils.Database, since: datetime) -> int:
+def failed_since(db: Db, since: datetime) -> int:
     """Alerts that failed for good (or could not be verified) at or after `since`."""
     (count,) = db.execute(
         "SELECT count(*) FROM outbox WHERE status IN ('failed', 'unverified', 'quarantined') "
@@ -346,13 +335,13 @@ def failed_since(db: sqlite_utils.Database, since: datetime) -> int:
     return int(count)
 
 
-def oldest_pending(db: sqlite_utils.Database) -> datetime | None:
+def oldest_pending(db: Db) -> datetime | None:
     """When the oldest undelivered alert was queued: the backlog's age."""
     row = db.execute("SELECT min(created_at) FROM outbox WHERE status = 'pending'").fetchone()
     return from_iso(row[0]) if row and row[0] else None
 
 
-def outbox_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def outbox_counts(db: Db) -> dict[str, int]:
     counts = {"pending": 0, "sent": 0, "failed": 0, "unverified": 0, "quarantined": 0}
     counts.update(dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status")))
     return counts

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from monitor.clock import from_iso, to_iso
 from monitor.records import (
     AlertDraft,
@@ -25,12 +23,13 @@ from monitor.records import (
 )
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
-from monitor.storage.sqlite import statement_index
-from monitor.storage.sqlite.entries import save_analysis
+from monitor.storage.sql import statement_index
+from monitor.storage.sql.dialect import Db, insert, json_ids, serializable
+from monitor.storage.sql.entries import save_analysis
 
 
 def write_waiting(
-    db: sqlite_utils.Database,
+    db: Db,
     transact: Callable[..., object],
     now: datetime,
     policy: WritePolicy,
@@ -50,7 +49,7 @@ def write_waiting(
 
 
 def save_then_write(
-    db: sqlite_utils.Database,
+    db: Db,
     transact: Callable[..., object],
     entry: StoredEntry,
     analysis: Analysis,
@@ -71,7 +70,7 @@ def save_then_write(
     return saved, int(queued) if isinstance(queued, int) else 0
 
 
-def analysed_entry_ids(db: sqlite_utils.Database, now: datetime, limit: int) -> list[int]:
+def analysed_entry_ids(db: Db, now: datetime, limit: int) -> list[int]:
     rows = db.execute(
         """SELECT id FROM entries WHERE status = 'analysed'
            AND (retry_at IS NULL OR retry_at <= ?) ORDER BY id LIMIT ?""",
@@ -80,9 +79,8 @@ def analysed_entry_ids(db: sqlite_utils.Database, now: datetime, limit: int) -> 
     return [int(r[0]) for r in rows]
 
 
-def write_alerts(
-    db: sqlite_utils.Database, entry_id: int, now: datetime, policy: WritePolicy
-) -> int | None:
+@serializable
+def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> int | None:
     """Story and outbox rows for one analysed entry, then the entry is done (one
     transaction: the caller's). Returns the rows queued; None if the entry was not waiting."""
     row = db.execute(
@@ -124,7 +122,7 @@ def write_alerts(
 
 
 def _assign_story(
-    db: sqlite_utils.Database,
+    db: Db,
     article_id: int,
     stored: Sequence[StoredStatement],
     article: Article,
@@ -140,22 +138,22 @@ def _assign_story(
         known = tuple(
             (quote, frozenset((words or "").split()))
             for quote, words in db.execute(
-                "SELECT min(quote), words FROM statements WHERE story_id = ? "
+                "SELECT min(quote), min(words) FROM statements WHERE story_id = ? "
                 "GROUP BY coalesce(words, quote) ORDER BY min(id)",
                 (story_id,),
             )
         )
     elif choice.new_key is not None:
-        stories = db.table("stories")
-        stories.insert(
+        story_id = insert(
+            db,
+            "stories",
             {
                 "speaker": choice.new_key.speaker,
                 "key_quote": choice.new_key.quote,
                 "first_article_id": article_id,
                 "created_at": to_iso(now),
-            }
+            },
         )
-        story_id = stories.last_rowid
     if story_id is not None:
         db.execute(
             "UPDATE statements SET story_id = ? WHERE article_id = ? AND background = 0",
@@ -166,7 +164,7 @@ def _assign_story(
 
 
 def story_candidates(
-    db: sqlite_utils.Database,
+    db: Db,
     article_id: int,
     stored: Sequence[StoredStatement],
     said_at: datetime,
@@ -194,13 +192,14 @@ def story_candidates(
         ids.update(found.ids)
     if not ids:
         return []
+    # the first statement of each distinct (story, speaker, words, occasion, setting)
     rows = db.execute(
-        """SELECT min(id), story_id, speaker, quote, kind, background, occasion, words,
-                  setting
-           FROM statements WHERE id IN (SELECT value FROM json_each(?))
-             AND article_id != ? AND story_id IS NOT NULL AND background = 0
-           GROUP BY story_id, speaker, coalesce(words, quote), occasion, setting
-           ORDER BY min(id)""",
+        f"""SELECT id, story_id, speaker, quote, kind, background, occasion, words, setting
+            FROM statements WHERE id IN (
+                SELECT min(id) FROM statements WHERE id IN {json_ids(db)}
+                  AND article_id != ? AND story_id IS NOT NULL AND background = 0
+                GROUP BY story_id, speaker, coalesce(words, quote), occasion, setting)
+            ORDER BY id""",
         (json.dumps(sorted(ids)), article_id),
     ).fetchall()
     return [_stored_statement(r) for r in rows]
@@ -233,9 +232,7 @@ def _stored_statement(row: Any) -> StoredStatement:
     )
 
 
-def _statements(
-    db: sqlite_utils.Database, article_id: int
-) -> tuple[list[StoredStatement], tuple[Statement, ...]]:
+def _statements(db: Db, article_id: int) -> tuple[list[StoredStatement], tuple[Statement, ...]]:
     rows = db.execute(
         """SELECT id, story_id, speaker, quote, kind, background, occasion, words, setting,
                   role, sentence, start, "end" FROM statements WHERE article_id = ?
@@ -262,9 +259,7 @@ def _statements(
     return stored_rows, statements
 
 
-def _matches(
-    db: sqlite_utils.Database, article_id: int, statements: dict[int, Statement]
-) -> Iterator[Match]:
+def _matches(db: Db, article_id: int, statements: dict[int, Statement]) -> Iterator[Match]:
     rows = db.execute(
         """SELECT rule, channel, hits, sentence, statement_id, followups, mention, priority,
                   throttle FROM matches WHERE article_id = ? ORDER BY id""",
@@ -284,7 +279,7 @@ def _matches(
         )
 
 
-def _root_alert(db: sqlite_utils.Database, story_id: int | None, rule: str) -> int | None:
+def _root_alert(db: Db, story_id: int | None, rule: str) -> int | None:
     if story_id is None:
         return None
     row = db.execute(
@@ -298,7 +293,7 @@ def root_key(story_id: int, rule: str) -> str:
     return f"{story_id}:{rule}"
 
 
-def _alerts_this_hour(db: sqlite_utils.Database, match: Match, now: datetime) -> int:
+def _alerts_this_hour(db: Db, match: Match, now: datetime) -> int:
     if match.throttle is None:
         return 0
     (count,) = db.execute(
@@ -309,7 +304,7 @@ def _alerts_this_hour(db: sqlite_utils.Database, match: Match, now: datetime) ->
 
 
 def _queue(
-    db: sqlite_utils.Database,
+    db: Db,
     planned: PlannedAlert,
     entry_id: int,
     story_id: int | None,
@@ -341,7 +336,7 @@ def _queue(
     )
 
 
-def load_article(db: sqlite_utils.Database, article_id: int, *, with_text: bool = True) -> Article:
+def load_article(db: Db, article_id: int, *, with_text: bool = True) -> Article:
     """A stored article; without its text (no paragraphs) when only its facts are needed."""
     text = "text" if with_text else "''"
     row = db.execute(
@@ -366,7 +361,7 @@ def _article(row: Any) -> Article:
     )
 
 
-def stored_articles(db: sqlite_utils.Database, since: datetime) -> list[tuple[Article, str]]:
+def stored_articles(db: Db, since: datetime) -> list[tuple[Article, str]]:
     """Articles fetched since `since`, oldest first, with their feed's name (backtesting)."""
     rows = db.execute(
         """SELECT a.url, a.title, a.text, a.published, a.author, a.sitename, a.language,
@@ -378,6 +373,6 @@ def stored_articles(db: sqlite_utils.Database, since: datetime) -> list[tuple[Ar
     return [(_article(r[:8]), str(r[8])) for r in rows]
 
 
-def count_stored(db: sqlite_utils.Database, since: datetime) -> int:
+def count_stored(db: Db, since: datetime) -> int:
     row = db.execute("SELECT count(*) FROM articles WHERE fetched_at >= ?", (to_iso(since),))
     return int(row.fetchone()[0])

@@ -1,0 +1,90 @@
+"""Where SQLite and PostgreSQL differ, for the shared queries: one small function each.
+
+Everything else in storage/sql/ is SQL both accept. Dates are stored as ISO 8601 UTC text
+and flags as 0/1 integers on both backends, so rows compare, sort and copy the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from monitor.storage.postgres.database import PgDatabase
+
+Db = sqlite_utils.Database | PgDatabase
+
+
+def is_postgres(db: Db) -> bool:
+    return isinstance(db, PgDatabase)
+
+
+def skip_locked(db: Db) -> str:
+    """Appended to a claim's inner SELECT: on PostgreSQL, rows another replica is claiming
+    right now are skipped, not waited for (SQLite has one writer at a time anyway)."""
+    return " FOR UPDATE SKIP LOCKED" if is_postgres(db) else ""
+
+
+def json_ids(db: Db, placeholder: str = "?") -> str:
+    """A subquery of the integers in a JSON array parameter (for `id IN (...)`)."""
+    if is_postgres(db):
+        values = f"jsonb_array_elements_text(CAST({placeholder} AS jsonb))"
+        return f"(SELECT CAST(v AS BIGINT) FROM {values} AS v)"
+    return f"(SELECT value FROM json_each({placeholder}))"
+
+
+def json_texts(db: Db, placeholder: str = "?") -> str:
+    """A subquery of the strings in a JSON array parameter (for `term IN (...)`)."""
+    if is_postgres(db):
+        return f"(SELECT v FROM jsonb_array_elements_text(CAST({placeholder} AS jsonb)) AS v)"
+    return f"(SELECT value FROM json_each({placeholder}))"
+
+
+def joined(db: Db, expression: str, separator: str) -> str:
+    """An aggregate joining `expression` with `separator` (a plain literal)."""
+    function = "string_agg" if is_postgres(db) else "group_concat"
+    return f"{function}({expression}, '{separator}')"
+
+
+def execute_many(db: Db, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    """`sql` once per row, in one call; returns the rows changed."""
+    if not rows:
+        return 0
+    if isinstance(db, PgDatabase):
+        return db.executemany(sql, rows)
+    return max(db.conn.executemany(sql, rows).rowcount, 0)
+
+
+def insert(db: Db, table: str, row: Mapping[str, Any]) -> int:
+    """Insert one row; its new id."""
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING id"
+    (new_id,) = db.execute(sql, list(row.values())).fetchone()
+    return int(new_id)
+
+
+def insert_new(db: Db, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Insert the rows whose unique keys are not taken yet; returns how many were."""
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        "ON CONFLICT DO NOTHING"
+    )
+    return execute_many(db, sql, [[r[c] for c in columns] for r in rows])
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+SERIALIZABLE: set[Callable[..., Any]] = set()
+
+
+def serializable(fn: F) -> F:
+    """Mark a transaction that must see the database as if it ran alone (the writer's:
+    two replicas writing two reports of one statement at once must still find each other's
+    story). PostgreSQL runs it SERIALIZABLE and retries it on a conflict; SQLite's write
+    transactions are one at a time anyway."""
+    SERIALIZABLE.add(fn)
+    return fn
