@@ -88,6 +88,9 @@ class NewsSite:
     # While set and not open, article requests wait at the gate (tests open it once they
     # have seen what they wait for, e.g. every replica holding work).
     article_gate: threading.Event | None = None
+    # The same for the feeds named in `gated_feeds`.
+    feed_gate: threading.Event | None = None
+    gated_feeds: set[str] = field(default_factory=set)
     served: dict[str, int] = field(default_factory=dict)  # article name -> times served
     server: ServerThread | None = None
 
@@ -133,7 +136,12 @@ class NewsSite:
         return f"<content:encoded><![CDATA[{body}]]></content:encoded>"
 
     async def _feed(self, request: web.Request) -> web.StreamResponse:
-        spec = self.feeds.get(request.match_info["name"])
+        name = request.match_info["name"]
+        while (
+            self.feed_gate is not None and name in self.gated_feeds and not self.feed_gate.is_set()
+        ):
+            await asyncio.sleep(0.01)
+        spec = self.feeds.get(name)
         if spec is None:
             return self._log(request, web.Response(status=404))
         if spec.mode == "error500":

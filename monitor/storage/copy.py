@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import sqlite_utils
 
 from monitor.errors import StorageError
-from monitor.storage.postgres.connection import open_server_database, redact
+from monitor.storage.postgres.connection import open_server_database, redact, storage_error
+from monitor.storage.postgres.database import PgDatabase
 from monitor.storage.postgres.schema import TABLES
 from monitor.storage.sqlite.connection import open_database
+from monitor.storage.sqlite.connection import storage_error as sqlite_error
 
 
 @dataclass(frozen=True)
@@ -34,19 +37,27 @@ def copy_database(source: Path, target: str) -> list[Copied]:
     sqlite = open_database(source)  # brought to the current schema first
     pg = open_server_database(target)
     try:
-        with pg.conn.transaction():
-            _refuse_if_used(pg.conn, target)
-            copied = [Copied(t, _copy_table(sqlite.conn, pg.conn, t)) for t in TABLES]
-            for done in copied:
-                (count,) = pg.execute(f"SELECT count(*) FROM {done.table}").fetchone()
-                if count != done.rows:
-                    raise StorageError(
-                        f"{redact(target)}: {done.table}: copied {done.rows} rows but "
-                        f"{count} arrived; nothing was committed"
-                    )
+        return _copy_all(sqlite, pg, target)
+    except psycopg.Error as e:
+        raise storage_error(target, e) from None
+    except sqlite3.Error as e:
+        raise sqlite_error(str(source), e) from None
     finally:
         pg.conn.close()
         sqlite.conn.close()
+
+
+def _copy_all(sqlite: sqlite_utils.Database, pg: PgDatabase, target: str) -> list[Copied]:
+    with pg.conn.transaction():
+        _refuse_if_used(pg.conn, target)
+        copied = [Copied(t, _copy_table(sqlite.conn, pg.conn, t)) for t in TABLES]
+        for done in copied:
+            (count,) = pg.execute(f"SELECT count(*) FROM {done.table}").fetchone()
+            if count != done.rows:
+                raise StorageError(
+                    f"{redact(target)}: {done.table}: copied {done.rows} rows but "
+                    f"{count} arrived; nothing was committed"
+                )
     return copied
 
 
@@ -67,9 +78,12 @@ def _copy_table(sqlite: sqlite3.Connection, pg: psycopg.Connection[Any], table: 
         for row in sqlite.execute(f"SELECT {quoted} FROM {table}"):
             copy.write_row(row)
             rows += 1
-    if "id" in columns:  # an identity column: new rows get ids after the copied ones
-        pg.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"coalesce(max(id), 0) + 1, false) FROM {table}"
-        )
+    found = (
+        pg.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()
+        if "id" in columns
+        else None
+    )
+    sequence = found[0] if found else None
+    if sequence is not None:  # an identity column: new rows get ids after the copied ones
+        pg.execute(f"SELECT setval(%s, coalesce(max(id), 0) + 1, false) FROM {table}", (sequence,))
     return rows
