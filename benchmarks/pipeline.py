@@ -3,6 +3,14 @@
 Usage:
     python benchmarks/pipeline.py PATH/TO/article-extraction-benchmark [--articles 2000]
         [--feeds 200] [--long 20000] [--json out.json]
+    python benchmarks/pipeline.py PATH/TO/article-extraction-benchmark \
+        --database postgresql://postgres@127.0.0.1/postgres [--replica-workers 1]
+
+With --database (a PostgreSQL server's URL; each run creates a database of its own there
+and drops it afterwards), the runs compare the backends instead: SQLite with 1 and with 2
+daemons on one file, PostgreSQL with 1 and 2 replicas, each daemon with the same
+--replica-workers workers, interleaved in the same run; it prints each one's articles per
+second and the ratios PostgreSQL / SQLite and 2 replicas / 1.
 
 The 181 real pages of the extraction benchmark are served from loopback by a server in its
 own process, cycled to --articles articles over --feeds RSS feeds; the same process plays
@@ -141,16 +149,21 @@ def feed_urls(base: str, run: str, feeds: int, articles: int) -> list[str]:
     ]
 
 
-def client_monitor(base: str, run: str, feeds: int, articles: int, workers: int) -> dict[str, Any]:
+def client_monitor(
+    base: str, run: str, feeds: int, articles: int, workers: int, database: str | None = None
+) -> dict[str, Any]:
     from monitor.alerts import SlackSender
-    from monitor.config import Config, FeedConfig, FetchConfig, SlackConfig
+    from monitor.config import Config, FeedConfig, FetchConfig, SlackConfig, is_server_url
     from monitor.runtime import Daemon
     from monitor.runtime.context import open_runtime
 
     folder = Path(tempfile.mkdtemp(prefix="monitor-bench-"))
     (folder / "rules.yaml").write_text(RULE, encoding="utf-8")
+    where: Path | str = folder / "bench.db"
+    if database:
+        where = database if is_server_url(database) else Path(database)
     config = Config(
-        database=folder / "bench.db",
+        database=where,
         rules=folder / "rules.yaml",
         workers=workers,
         feeds=[
@@ -265,35 +278,63 @@ class TreeMeter:
 
 
 def run_client(
-    kind: str, base: str, run: str, feeds: int, articles: int, workers: int
+    kind: str,
+    base: str,
+    run: str,
+    feeds: int,
+    articles: int,
+    workers: int,
+    *,
+    replicas: int = 1,
+    database: str | None = None,
 ) -> dict[str, Any]:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            __file__,
-            "--client",
-            kind,
-            "--base",
-            base,
-            "--run",
-            run,
-            "--feeds",
-            str(feeds),
-            "--articles",
-            str(articles),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    meter = TreeMeter(proc.pid)
-    out, err = proc.communicate()
-    measured = meter.stop()
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} client failed (exit {proc.returncode}):\n{err[-3000:]}")
-    return {**json.loads(out.strip().splitlines()[-1]), **measured}
+    """One client process, or `replicas` daemons at once on one database: then the run
+    lasts until the last one sees every entry done and every alert posted."""
+    command = [
+        sys.executable,
+        __file__,
+        "--client",
+        kind,
+        "--base",
+        base,
+        "--run",
+        run,
+        "--feeds",
+        str(feeds),
+        "--articles",
+        str(articles),
+        "--workers",
+        str(workers),
+        *(["--database", database] if database else []),
+    ]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(replicas)
+    ]
+    meters = [TreeMeter(proc.pid) for proc in procs]
+    results = []
+    for proc, meter in zip(procs, meters, strict=True):
+        out, err = proc.communicate()
+        measured = meter.stop()
+        if proc.returncode != 0:
+            raise SystemExit(f"{kind} client failed (exit {proc.returncode}):\n{err[-3000:]}")
+        results.append({**json.loads(out.strip().splitlines()[-1]), **measured})
+    return _combined(results)
+
+
+def _combined(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Replicas of one run as one: the longest wall time, summed work and memory."""
+    if len(results) == 1:
+        return results[0]
+    wall = max(r["wall"] for r in results)
+    combined = {**results[0], "wall": wall, "per_second": results[0]["articles"] / wall}
+    for key in ("alerts_sent", "alerts_queued", "polls", "workers_replaced"):
+        combined[key] = sum(r[key] for r in results)
+    for key in ("peak_rss_mb", "cpu_seconds", "cpu_main"):
+        combined[key] = sum(r[key] for r in results)
+    for key in ("poll_lag_p95", "send_lag_p95", "send_lag_max", "quarantined"):
+        combined[key] = max(r[key] for r in results)
+    return combined
 
 
 def server_stats(base: str, run: str) -> dict[str, int]:
@@ -331,20 +372,37 @@ def main() -> None:
     parser.add_argument("--base", help=argparse.SUPPRESS)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--database", help="compare SQLite with this PostgreSQL server (postgresql://...)"
+    )
+    parser.add_argument(
+        "--replica-workers", type=int, default=1, help="workers of each daemon (--database)"
+    )
     args = parser.parse_args()
 
     if args.serve:
         serve(args.data, args.serve)
         return
     if args.client:
-        client = client_monitor if args.client == "monitor" else client_naive
-        print(json.dumps(client(args.base, args.run, args.feeds, args.articles, args.workers)))
+        if args.client == "monitor":
+            found = client_monitor(
+                args.base, args.run, args.feeds, args.articles, args.workers, args.database
+            )
+        else:
+            found = client_naive(args.base, args.run, args.feeds, args.articles, args.workers)
+        print(json.dumps(found))
         return
     if args.data is None or not (args.data / "html").is_dir():
         parser.error("give the article-extraction-benchmark folder (with html/*.html.gz)")
 
     server, base = start_server(args.data)
     try:
+        if args.database:
+            from backends import measure_backends, report_backends
+
+            figures = measure_backends(base, psutil.Process(server.pid), args)
+            report_backends(figures, args)
+            return
         results = measure(base, psutil.Process(server.pid), args)
     finally:
         server.terminate()

@@ -176,3 +176,41 @@ def test_pipeline_benchmark_runs_small(tmp_path: Path) -> None:
     two = figures["results"]["workers_2"]
     assert two["alerts_sent"] == two["posts"] == two["unique"] > 0  # each alert once
     assert figures["checks"]["no alert lost or doubled"] is True
+
+
+def test_pipeline_benchmark_compares_the_backends_small(tmp_path: Path, pg_url: str) -> None:
+    """--database: SQLite and PostgreSQL, 1 and 2 daemons each, every alert once."""
+    from monitor.demo import sample_pages
+
+    (tmp_path / "html").mkdir()
+    for name, page in sample_pages().items():
+        (tmp_path / "html" / f"{name}.gz").write_bytes(gzip.compress(page))
+    out = tmp_path / "figures.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT.parent / "pipeline.py"),
+            str(tmp_path),
+            "--articles",
+            "20",
+            "--feeds",
+            "4",
+            "--repeat",
+            "1",
+            "--database",
+            pg_url,
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "postgres_2 / postgres_1" in result.stdout
+    figures = json.loads(out.read_text())
+    for name in ("sqlite_1", "sqlite_2", "postgres_1", "postgres_2"):
+        run = figures["results"][name]
+        assert run["articles"] == 20
+        assert run["alerts_sent"] == run["posts"] == run["unique"] > 0  # each alert once
+    assert figures["checks"]["no alert lost or doubled"] is True
