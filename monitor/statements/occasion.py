@@ -162,7 +162,11 @@ def occasion_date(sentence: str, published: date) -> date | None:
             continue
         if not _attached(sentence, match.start(), match.end()):
             continue
-        if day := _resolve(match, published):
+        try:
+            day = _resolve(match, published)
+        except OverflowError:  # an article dated at the ends of time (year 1 or 9999)
+            continue
+        if day:
             return day
     return None
 

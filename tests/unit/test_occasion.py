@@ -159,3 +159,17 @@ def test_a_story_keeps_the_day_its_first_report_named() -> None:
     undated = _stored(6, 7, BRIEFING.quote, "Moreau said so.")
     friday = _stored(7, None, BRIEFING.quote, "Moreau said in a speech on Friday.")
     assert choose_story([friday], [BRIEFING, undated]).story_id is None
+
+
+@pytest.mark.parametrize("published", [date.min, date.max])
+@pytest.mark.parametrize(
+    "sentence",
+    ['"We are ready," she said on Monday.', '"We are ready," he said on 3 March.'],
+)
+def test_an_article_dated_at_the_ends_of_time_has_no_occasion_day_and_no_crash(
+    sentence: str, published: date
+) -> None:
+    """A page dated year 1 or 9999 (a broken date that got through) once made the worker
+    fail on `published - 6 days`, five times, until the entry was quarantined."""
+    day = occasion_date(sentence, published)
+    assert day is None or day <= published
