@@ -54,11 +54,16 @@ def as_utc(value: datetime) -> datetime | None:
         return None
 
 
+# Dates at or before the Unix epoch are placeholders, not publication dates: 0001-01-01 is
+# .NET's DateTime.MinValue and 1970-01-01 Unix time zero, both seen in pages' JSON-LD.
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+
+
 def plausible(value: datetime | None, now: datetime) -> datetime | None:
     """`value` in UTC if it can be a real publication date: None when it is unknown, cannot be
-    held in UTC, or lies beyond `now` + AHEAD_TOLERANCE (a placeholder or a wrong year that
-    would otherwise sort first forever and overflow date arithmetic)."""
+    held in UTC, lies beyond `now` + AHEAD_TOLERANCE or before EARLIEST (a placeholder or a
+    wrong year that would otherwise sort first forever and overflow date arithmetic)."""
     utc = as_utc(value) if value is not None else None
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    return utc if utc is not None and utc <= now + AHEAD_TOLERANCE else None
+    return utc if utc is not None and EARLIEST <= utc <= now + AHEAD_TOLERANCE else None

@@ -46,6 +46,10 @@ def test_parse_timestamp(value: object, expected: datetime | None) -> None:
         (datetime(9999, 12, 31, 23, 59, 59, tzinfo=EST), None),
         (datetime(9999, 12, 31, tzinfo=UTC), None),
         (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))), None),
+        # placeholders seen in pages' JSON-LD: .NET's DateTime.MinValue and Unix time zero
+        (datetime(1, 1, 1, tzinfo=UTC), None),
+        (datetime(1970, 1, 1, tzinfo=UTC), None),
+        (datetime(1971, 6, 1, tzinfo=UTC), datetime(1971, 6, 1, tzinfo=UTC)),
         (datetime(2025, 12, 31, 18), datetime(2025, 12, 31, 18, tzinfo=UTC)),  # naive: UTC
     ],
 )
