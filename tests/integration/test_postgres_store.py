@@ -25,7 +25,7 @@ from monitor.statements.stories import choose_story
 from monitor.storage import SqliteStore, open_database
 from monitor.storage.base import WritePolicy
 from monitor.storage.postgres.connection import PgConnections, open_server_database
-from monitor.storage.postgres.schema import VERSION
+from monitor.storage.postgres.schema import MIGRATIONS, VERSION
 from monitor.storage.sql import entries, feeds, outbox, stories
 from monitor.storage.sql.dialect import Db
 from monitor.storage.sql.store import PostgresStore
@@ -244,3 +244,52 @@ def test_schema_is_versioned_and_upgrade_is_idempotent(pg_url: str, tmp_path: Pa
         conn.execute("INSERT INTO schema_version VALUES (%s)", (VERSION + 1,))
     with pytest.raises(StorageError, match="newer than this monitor"):
         open_server_database(pg_url)
+
+
+def _claim_at_once(
+    conns: PgConnections, owner: str, barrier: threading.Barrier, got: dict[str, list[str]]
+) -> None:
+    barrier.wait(timeout=10)
+    got[owner] = conns.write(outbox.claim_channels, owner, NOW, LEASE)
+
+
+def test_one_replica_at_a_time_holds_a_channel(pg_url: str) -> None:
+    """Two replicas' deliverers claim the same channel at the same moment, again and again:
+    each time exactly one gets it, so a channel's alerts stay in order and paced."""
+    db = open_server_database(pg_url)
+    db.execute(
+        "INSERT INTO outbox (kind, channel, status, held, attempts, uncertain, created_at) "
+        "VALUES ('alert', '#c', 'pending', 0, 0, 0, ?)",
+        ("2026-03-01T12:00:00+00:00",),
+    )
+    replicas = {"a": PgConnections(pg_url), "b": PgConnections(pg_url)}
+    for _ in range(20):
+        barrier = threading.Barrier(2)
+        got: dict[str, list[str]] = {}
+        threads = [
+            threading.Thread(target=_claim_at_once, args=(conns, owner, barrier, got))
+            for owner, conns in replicas.items()
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        holders = [owner for owner, channels in got.items() if channels == ["#c"]]
+        assert len(holders) == 1, got
+        replicas[holders[0]].write(outbox.release_channel, "#c", holders[0])
+    for conns in replicas.values():
+        conns.close()
+    db.conn.close()
+
+
+def test_a_version_1_database_migrates_keeping_its_rows(pg_url: str) -> None:
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(MIGRATIONS[1].encode())
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        conn.execute("INSERT INTO feeds (url, interval_seconds) VALUES ('https://a.example/f', 60)")
+    db = open_server_database(pg_url)
+    assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (VERSION,)
+    assert "speaker_locks" in db.table_names()
+    assert db.execute("SELECT url FROM feeds").fetchall() == [("https://a.example/f",)]
+    db.conn.close()

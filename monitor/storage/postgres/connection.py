@@ -1,10 +1,10 @@
 """PostgreSQL connections: one per thread, migrated once, errors without the password.
 
 Like the SQLite store, every call runs in the store's small thread pool on that thread's
-own connection (autocommit; a write is one transaction). Claims need no more than READ
-COMMITTED: they lock the rows they take (`FOR UPDATE SKIP LOCKED`) and re-check them.
-The writer's transaction runs SERIALIZABLE (dialect.serializable) and is retried when
-PostgreSQL reports a conflict, so replicas writing at once behave as if one at a time.
+own connection (autocommit; a write is one READ COMMITTED transaction). Claims lock the
+rows they take (`FOR UPDATE SKIP LOCKED`) and re-check them; the writer locks the rows of
+its article's speakers (dialect.lock_speakers). A deadlock or serialization failure, should
+one happen, is retried.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from psycopg.conninfo import conninfo_to_dict
 from monitor.errors import StorageError
 from monitor.storage.postgres.database import PgDatabase
 from monitor.storage.postgres.schema import MIGRATION_LOCK, MIGRATIONS, VERSION
-from monitor.storage.sql.dialect import SERIALIZABLE
 
 T = TypeVar("T")
 CONNECT_TIMEOUT = 10  # seconds
@@ -158,7 +157,7 @@ class PgConnections:
             raise storage_error(self.url, e) from None
 
     def write(self, fn: Callable[..., T], *args: object) -> T:
-        """`fn(db, *args)` in one transaction, retried on a serialization conflict."""
+        """`fn(db, *args)` in one transaction, retried on a deadlock or serialization conflict."""
         return self._transact(self.db(), fn, args)
 
     def writes(self, fn: Callable[..., T], *args: object) -> T:
@@ -178,8 +177,6 @@ class PgConnections:
         while True:
             try:
                 with db.conn.transaction():
-                    if fn in SERIALIZABLE:
-                        db.conn.execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
                     return fn(db, *args)
             except _CONFLICTS as e:
                 if time.monotonic() > deadline or self.closing:

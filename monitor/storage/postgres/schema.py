@@ -9,7 +9,7 @@ transaction, under a lock, so replicas starting together migrate once.
 
 from __future__ import annotations
 
-VERSION = 1
+VERSION = 2
 # pg_advisory_xact_lock key held while migrating (any constant the application owns).
 MIGRATION_LOCK = 0x6D6F6E69746F72
 
@@ -189,9 +189,16 @@ CREATE TABLE problems (
 CREATE INDEX problems_kind ON problems (kind, at);
 """
 
+# One row per speaker, locked (`FOR UPDATE`) by the writer's transaction for the speakers of
+# the article it writes: two replicas writing reports of one speaker's statement take turns,
+# so the second finds the first one's story; writers of other speakers do not wait.
+V2 = """
+CREATE TABLE speaker_locks (speaker TEXT PRIMARY KEY);
+"""
+
 # version -> the SQL that brings the previous version to it. Add new versions at the end;
 # never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: V1}
+MIGRATIONS: dict[int, str] = {1: V1, 2: V2}
 
 # Tables in an order that respects their foreign keys (for copying and for dropping).
 TABLES = (

@@ -6,8 +6,9 @@ and flags as 0/1 integers on both backends, so rows compare, sort and copy the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlite_utils
 
@@ -77,14 +78,23 @@ def insert_new(db: Db, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
     return execute_many(db, sql, [[r[c] for c in columns] for r in rows])
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-SERIALIZABLE: set[Callable[..., Any]] = set()
-
-
-def serializable(fn: F) -> F:
-    """Mark a transaction that must see the database as if it ran alone (the writer's:
-    two replicas writing two reports of one statement at once must still find each other's
-    story). PostgreSQL runs it SERIALIZABLE and retries it on a conflict; SQLite's write
-    transactions are one at a time anyway."""
-    SERIALIZABLE.add(fn)
-    return fn
+def lock_speakers(db: Db, speakers: Sequence[str]) -> None:
+    """Take turns with other writers of these speakers' statements until the transaction
+    ends: two replicas writing two outlets' reports of one statement at once would each
+    find no story and open one. On PostgreSQL, a row per speaker locked FOR UPDATE (in
+    name order, so two writers never wait on each other in a cycle); what the other writer
+    committed meanwhile is visible to the statements after it. SQLite's write transactions
+    are one at a time already."""
+    if not is_postgres(db) or not speakers:
+        return
+    names = json.dumps(sorted(set(speakers)))
+    db.execute(
+        f"INSERT INTO speaker_locks (speaker) SELECT * FROM {json_texts(db)} AS s "
+        "ORDER BY 1 ON CONFLICT DO NOTHING",
+        (names,),
+    )
+    db.execute(
+        f"SELECT speaker FROM speaker_locks WHERE speaker IN {json_texts(db)} "
+        "ORDER BY speaker FOR UPDATE",
+        (names,),
+    ).fetchall()

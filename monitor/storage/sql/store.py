@@ -2,7 +2,8 @@
 
 Each call runs in a small thread pool, on that thread's own connection; writes are one
 transaction each (SQLite: IMMEDIATE, retried while another process holds the lock;
-PostgreSQL: retried on a serialization conflict). The queries are the same on both.
+PostgreSQL: READ COMMITTED with row locks, retried on a deadlock). The queries are the same
+on both.
 """
 
 from __future__ import annotations

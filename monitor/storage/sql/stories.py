@@ -24,7 +24,7 @@ from monitor.records import (
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
 from monitor.storage.sql import statement_index
-from monitor.storage.sql.dialect import Db, insert, json_ids, serializable
+from monitor.storage.sql.dialect import Db, insert, json_ids, lock_speakers
 from monitor.storage.sql.entries import save_analysis
 
 
@@ -79,7 +79,6 @@ def analysed_entry_ids(db: Db, now: datetime, limit: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-@serializable
 def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> int | None:
     """Story and outbox rows for one analysed entry, then the entry is done (one
     transaction: the caller's). Returns the rows queued; None if the entry was not waiting."""
@@ -94,6 +93,7 @@ def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> i
     article_id, outlet = int(row[0]), str(row[1])
     article = load_article(db, article_id, with_text=False)
     stored, statements = _statements(db, article_id)
+    lock_speakers(db, [s.speaker for s in stored if not s.background])
     story_id, known = _assign_story(db, article_id, stored, article, now, policy)
     queued = 0
     for match in _matches(
