@@ -290,6 +290,6 @@ def test_a_version_1_database_migrates_keeping_its_rows(pg_url: str) -> None:
         conn.execute("INSERT INTO feeds (url, interval_seconds) VALUES ('https://a.example/f', 60)")
     db = open_server_database(pg_url)
     assert db.execute("SELECT max(version) FROM schema_version").fetchone() == (VERSION,)
-    assert "speaker_locks" in db.table_names()
+    assert "writer_locks" in db.table_names()
     assert db.execute("SELECT url FROM feeds").fetchall() == [("https://a.example/f",)]
     db.conn.close()

@@ -189,11 +189,13 @@ CREATE TABLE problems (
 CREATE INDEX problems_kind ON problems (kind, at);
 """
 
-# One row per speaker, locked (`FOR UPDATE`) by the writer's transaction for the speakers of
-# the article it writes: two replicas writing reports of one speaker's statement take turns,
-# so the second finds the first one's story; writers of other speakers do not wait.
+# A row per speaker (`speaker:NAME`) and per throttled rule (`rule:NAME`), locked
+# (`FOR UPDATE`) by the writer's transaction for those of the article it writes: two
+# replicas writing reports of one speaker's statement take turns, so the second finds the
+# first one's story, and a rule's alerts of the hour are counted one writer at a time;
+# writers of other speakers and rules do not wait.
 V2 = """
-CREATE TABLE speaker_locks (speaker TEXT PRIMARY KEY);
+CREATE TABLE writer_locks (key TEXT PRIMARY KEY);
 """
 
 # version -> the SQL that brings the previous version to it. Add new versions at the end;

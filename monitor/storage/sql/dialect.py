@@ -78,23 +78,22 @@ def insert_new(db: Db, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
     return execute_many(db, sql, [[r[c] for c in columns] for r in rows])
 
 
-def lock_speakers(db: Db, speakers: Sequence[str]) -> None:
-    """Take turns with other writers of these speakers' statements until the transaction
-    ends: two replicas writing two outlets' reports of one statement at once would each
-    find no story and open one. On PostgreSQL, a row per speaker locked FOR UPDATE (in
-    name order, so two writers never wait on each other in a cycle); what the other writer
-    committed meanwhile is visible to the statements after it. SQLite's write transactions
-    are one at a time already."""
-    if not is_postgres(db) or not speakers:
+def take_turns(db: Db, keys: Sequence[str]) -> None:
+    """Take turns with other writers holding any of these keys (`speaker:…`, `rule:…`)
+    until the transaction ends: two replicas writing two outlets' reports of one statement
+    at once would each find no story and open one. On PostgreSQL, a row per key locked FOR
+    UPDATE (in key order, so two writers never wait on each other in a cycle); what the
+    other writer committed meanwhile is visible to the statements after it. SQLite's write
+    transactions are one at a time already."""
+    if not is_postgres(db) or not keys:
         return
-    names = json.dumps(sorted(set(speakers)))
+    names = json.dumps(sorted(set(keys)))
     db.execute(
-        f"INSERT INTO speaker_locks (speaker) SELECT * FROM {json_texts(db)} AS s "
+        f"INSERT INTO writer_locks (key) SELECT * FROM {json_texts(db)} AS k "
         "ORDER BY 1 ON CONFLICT DO NOTHING",
         (names,),
     )
     db.execute(
-        f"SELECT speaker FROM speaker_locks WHERE speaker IN {json_texts(db)} "
-        "ORDER BY speaker FOR UPDATE",
+        f"SELECT key FROM writer_locks WHERE key IN {json_texts(db)} ORDER BY key FOR UPDATE",
         (names,),
     ).fetchall()

@@ -24,7 +24,7 @@ from monitor.records import (
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
 from monitor.storage.sql import statement_index
-from monitor.storage.sql.dialect import Db, insert, json_ids, lock_speakers
+from monitor.storage.sql.dialect import Db, insert, json_ids, take_turns
 from monitor.storage.sql.entries import save_analysis
 
 
@@ -93,7 +93,7 @@ def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> i
     article_id, outlet = int(row[0]), str(row[1])
     article = load_article(db, article_id, with_text=False)
     stored, statements = _statements(db, article_id)
-    lock_speakers(db, [s.speaker for s in stored if not s.background])
+    take_turns(db, _turn_keys(db, article_id, stored))
     story_id, known = _assign_story(db, article_id, stored, article, now, policy)
     queued = 0
     for match in _matches(
@@ -119,6 +119,16 @@ def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> i
         (entry_id,),
     )
     return queued
+
+
+def _turn_keys(db: Db, article_id: int, stored: Sequence[StoredStatement]) -> list[str]:
+    """What this write must not decide at the same time as another writer: the stories of
+    its speakers, and the hourly count of its throttled rules."""
+    speakers = [f"speaker:{s.speaker}" for s in stored if not s.background]
+    rules = db.execute(
+        "SELECT rule FROM matches WHERE article_id = ? AND throttle IS NOT NULL", (article_id,)
+    ).fetchall()
+    return speakers + [f"rule:{r[0]}" for r in rules]
 
 
 def _assign_story(
