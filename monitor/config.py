@@ -105,9 +105,33 @@ class RuntimeConfig(_Strict):
     lease: Duration = timedelta(seconds=60)
 
 
+class RetentionConfig(_Strict):
+    # The text of articles fetched longer ago than this is emptied (checked every 6 hours);
+    # titles, links, statements, stories and alerts are kept, and so is what recognises an
+    # article seen before. `null` keeps every text.
+    article_text: Duration | None = timedelta(days=90)
+
+
 def is_server_url(database: object) -> bool:
     """A `postgresql://` URL (the server backend), not a file path (SQLite)."""
     return isinstance(database, str) and database.startswith(SERVER_SCHEMES)
+
+
+class ServerConfig(_Strict):
+    # host:port for the web pages, /healthz and /metrics; off unless set. Loopback needs no
+    # token; any other address requires token_file.
+    listen: str | None = None
+    token_file: Path | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected host:port (like 127.0.0.1:9108), got {value!r}")
+        return value
 
 
 class Config(_Strict):
@@ -122,6 +146,8 @@ class Config(_Strict):
     statements: StatementsConfig = StatementsConfig()
     slack: SlackConfig = SlackConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+    server: ServerConfig = ServerConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("database", mode="before")
     @classmethod
@@ -156,6 +182,7 @@ class Config(_Strict):
         token_file = self.slack.token_file and fix(self.slack.token_file)
         boilerplate = self.extraction.boilerplate and fix(self.extraction.boilerplate)
         speakers = self.statements.speakers and fix(self.statements.speakers)
+        server_token = self.server.token_file and fix(self.server.token_file)
         return self.model_copy(
             update={
                 "database": self.database if isinstance(self.database, str) else fix(self.database),
@@ -163,6 +190,7 @@ class Config(_Strict):
                 "slack": self.slack.model_copy(update={"token_file": token_file}),
                 "extraction": self.extraction.model_copy(update={"boilerplate": boilerplate}),
                 "statements": self.statements.model_copy(update={"speakers": speakers}),
+                "server": self.server.model_copy(update={"token_file": server_token}),
             }
         )
 

@@ -59,3 +59,24 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:  # `-0000`: UTC, says RFC 5322
         when = when.replace(tzinfo=UTC)
     return min(max(0.0, (when - now).total_seconds()), RETRY_AFTER_LIMIT)
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """A point in the past for `--since`: a duration back from `now` (30d, 12h), an ISO
+    date (2026-01-31: its start, UTC) or date and time (no zone: UTC); ValueError else."""
+    text = value.strip()
+    if not text.isdigit():  # a bare number would be seconds: more likely a mistyped year
+        try:
+            return now - parse_duration(text)
+        except OverflowError:  # further back than dates go: everything
+            return datetime.min.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"invalid date {value!r} (use a date like 2026-01-31, a date and time like "
+            "2026-01-31T08:00, or a duration back from now like 30d or 12h)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -61,7 +61,12 @@ class ExtractionError(SourceError):
 
 
 class StorageError(MonitorError):
-    """The database cannot be opened or migrated."""
+    """The database cannot be opened, migrated, read or written; the message names it."""
+
+
+class DatabaseGone(StorageError):
+    """The database file was deleted or replaced under a running daemon: it must stop rather
+    than write to a file no one else reads."""
 
 
 class DeliveryError(MonitorError):

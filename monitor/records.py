@@ -312,3 +312,23 @@ class OutboxRow:
     retry_at: datetime | None = None
     story_id: int | None = None
     legacy: SlackMessage | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result of a history search (`monitor search`, the web page): an article matched
+    by its title or text, or a statement by its speaker or quote."""
+
+    kind: Literal["article", "statement"]
+    article_id: int
+    url: str
+    title: str | None
+    published: datetime | None
+    sitename: str | None
+    speaker: str | None  # a statement's
+    quote: str | None
+    # plain text around the match, the matched words marked «like this» (the web layer
+    # escapes it, then styles the marks)
+    snippet: str
+    rank: float  # higher is better; comparable within one search only
+    statement_id: int | None = None  # a statement's row, to find it in its article

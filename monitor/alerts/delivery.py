@@ -60,6 +60,8 @@ class ChannelReport:
     sent: int = 0
     failed: int = 0
     send_lag: list[float] = field(default_factory=list)  # queued -> posted, seconds
+    published_lag: list[float] = field(default_factory=list)  # published -> posted, seconds
+    rules: list[str] = field(default_factory=list)  # the rule of each alert posted
 
 
 def render(row: OutboxRow, outlets: int = 1) -> SlackMessage:
@@ -143,6 +145,11 @@ class ChannelDelivery:
         self.report.sent += 1
         if row.created_at is not None:
             self.report.send_lag.append((self.now() - row.created_at).total_seconds())
+        if isinstance(row.facts, AlertFacts) and row.kind == "alert":
+            self.report.rules.append(row.facts.rule)
+            if row.facts.published is not None:
+                published = (self.now() - row.facts.published).total_seconds()
+                self.report.published_lag.append(published)
         if parent is not None:
             await self._update_outlet_count(row.parent_id, parent)
         return True

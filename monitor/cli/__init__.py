@@ -26,6 +26,6 @@ def main() -> None:
     """monitor: watch news feeds, alert Slack once per new statement."""
 
 
-from monitor.cli import admin, db, feeds, inspect, rules, run  # noqa: E402  (registers commands)
+from monitor.cli import admin, db, feeds, history, inspect, rules, run, web  # noqa: E402  (registers commands)
 
-__all__ = ["admin", "db", "feeds", "inspect", "main", "rules", "run"]
+__all__ = ["admin", "db", "feeds", "history", "inspect", "main", "rules", "run", "web"]

@@ -10,7 +10,14 @@ import click
 
 from monitor.alerts import ConsoleSender
 from monitor.cli import main
-from monitor.cli.common import config_for, config_option, log, sender_for, setup_logging
+from monitor.cli.common import (
+    config_for,
+    config_option,
+    log,
+    log_format_option,
+    sender_for,
+    setup_logging,
+)
 from monitor.durations import parse_duration
 
 
@@ -30,7 +37,8 @@ from monitor.durations import parse_duration
     "(Slack's Retry-After, say).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-def run(config_file: str | None, once: bool, max_wait: str, verbose: bool) -> None:
+@log_format_option
+def run(config_file: str | None, once: bool, max_wait: str, verbose: bool, log_format: str) -> None:
     """Run the daemon (or one pass with --once).
 
     With --once the exit code says how it ended: 0 every alert was delivered, 75 some are
@@ -40,7 +48,7 @@ def run(config_file: str | None, once: bool, max_wait: str, verbose: bool) -> No
     """
     from monitor.runtime import run_daemon, run_once
 
-    setup_logging(verbose)
+    setup_logging(verbose, log_format)
     try:
         wait = 0.0 if max_wait.strip() in ("0", "0s") else parse_duration(max_wait).total_seconds()
     except ValueError as e:

@@ -20,13 +20,15 @@ from monitor.alerts import Sender
 from monitor.alerts.plan import plan_alert
 from monitor.clock import utcnow
 from monitor.config import Config
-from monitor.errors import ConfigError, DeliveryError
+from monitor.errors import ConfigError, DeliveryError, StorageError
 from monitor.extraction import load_boilerplate
 from monitor.fetching import HttpClient
 from monitor.fetching.robots import RobotsCache
 from monitor.matching.library import RuleLibrary
 from monitor.matching.rules import shipped_rules_dir
 from monitor.records import PendingAlert
+from monitor.runtime.health import Health
+from monitor.runtime.metrics import Metrics
 from monitor.runtime.pool import WorkerPool
 from monitor.runtime.work import WorkerSetup
 from monitor.statements import load_speakers
@@ -146,6 +148,9 @@ class Runtime:
     ops: Ops
     stats: Stats = field(default_factory=Stats)
     wake: Wakeups = field(default_factory=Wakeups)
+    health: Health = field(default_factory=Health)
+    rule_errors: set[str] = field(default_factory=set)  # of the rule files, as last loaded
+    metrics: Metrics = field(default_factory=Metrics)
     generation: int = 0
 
     @property
@@ -159,15 +164,26 @@ class Runtime:
         )
 
     async def heartbeat(self) -> None:
-        """The database file is still ours; we are alive, and so are our claims."""
+        """The database file is still ours (else DatabaseGone); we are alive, and so are our
+        claims. A database that refuses the write makes the daemon unhealthy, not stop: it
+        says so at /healthz and carries on when the database takes writes again."""
         await self.store.check()
         now = self.now()
-        await self.store.heartbeat(self.owner, socket.gethostname(), os.getpid(), now)
-        await self.store.renew_claims(self.owner, now, self.config.runtime.lease)
+        try:
+            await self.store.heartbeat(self.owner, socket.gethostname(), os.getpid(), now)
+            await self.store.renew_claims(self.owner, now, self.config.runtime.lease)
+        except StorageError as e:
+            self.health.failing("database", str(e))
+            return
+        self.health.recovered("database")
+        self.health.tick("heartbeat")
 
-    def reload_rules(self) -> None:
-        """Pick up edited rule files; a broken edit is reported, its last good version runs."""
+    def reload_rules(self) -> list[str]:
+        """Pick up edited rule files; a broken edit is reported, its last good version runs.
+        Returns the errors not reported before (to record for `monitor status` and /rules)."""
         report = self.rules.reload()
+        new = [e for e in report.errors if e not in self.rule_errors]
+        self.rule_errors = set(report.errors)
         for error in report.errors:
             log.error("rule file not loaded: %s", error)
         if report.errors:
@@ -178,6 +194,7 @@ class Runtime:
         if report.changed:
             self.publish_rules()
             log.info("rules reloaded: %d rules", len(self.rules.ruleset))
+        return new
 
     def publish_rules(self) -> None:
         self.generation += 1

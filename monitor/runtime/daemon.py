@@ -20,14 +20,15 @@ import os
 import signal
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from aiohttp.web import AppRunner
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.alerts import Sender
 from monitor.clock import utcnow
 from monitor.config import Config
-from monitor.errors import StorageError
+from monitor.errors import DatabaseGone, StorageError
 from monitor.runtime.context import HEARTBEAT_SECONDS, Runtime, open_runtime
 from monitor.runtime.deliverer import Deliverer
 from monitor.runtime.poller import Poller
@@ -37,6 +38,8 @@ from monitor.runtime.writer import Writer
 log = logging.getLogger(__name__)
 GRACE_SECONDS = 4.0  # in-flight work may finish within this; the rest is cancelled
 POLL_TICK_SECONDS = 1.0
+HEALTHY_PAUSE_SECONDS = 20.0  # /healthz: a stage is stale after 3 x this without a turn
+COMPACT_EVERY = timedelta(days=1)  # VACUUM (SQLite) or ANALYZE (PostgreSQL) after pruning
 
 
 class Daemon:
@@ -49,6 +52,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._fatal: BaseException | None = None
         self._jobs: set[asyncio.Task[object]] = set()  # periodic jobs running now
+        self._signalled: set[asyncio.Future[None]] = set()  # jobs a signal started
+        self._compacted_at: datetime | None = None  # the database's last compaction
 
     def stop(self) -> None:
         self._stop.set()
@@ -58,7 +63,12 @@ class Daemon:
         if handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
-            loop.add_signal_handler(signal.SIGHUP, self.rt.reload_rules)
+            reload = self._guarded(self._reload)
+            loop.add_signal_handler(signal.SIGHUP, lambda: self._later(loop, reload))
+        # the longest a healthy stage goes without a turn: idle loops turn every second, but
+        # a long batch (a writer behind by thousands of entries) may hold one for a while
+        for stage in ("processor", "writer", "deliverer", "poller", "heartbeat"):
+            self.rt.health.watch(stage, HEALTHY_PAUSE_SECONDS)
         await self._heartbeat()
         await self._sweep()
         scheduler = self._scheduler(loop)
@@ -105,6 +115,12 @@ class Daemon:
             )
         return scheduler
 
+    def _later(self, loop: asyncio.AbstractEventLoop, job: Callable[[], Awaitable[None]]) -> None:
+        """Run a job now, from a signal handler."""
+        task = asyncio.ensure_future(job(), loop=loop)
+        self._signalled.add(task)
+        task.add_done_callback(self._signalled.discard)
+
     def _guarded(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             if self._stop.is_set():
@@ -117,10 +133,12 @@ class Daemon:
             except asyncio.CancelledError:
                 if not self._stop.is_set():
                     raise  # not ours to swallow; at shutdown a cancelled job just ends
-            except StorageError as e:
+            except DatabaseGone as e:
                 self._fatal = e
                 log.error("%s", e)
                 self.stop()
+            except StorageError as e:  # unhealthy until it works again; /healthz says why
+                self.rt.health.failing(job.__name__.strip("_"), str(e))
             except Exception:
                 log.exception("periodic job %s failed (a bug, please report it)", job.__name__)
             finally:
@@ -144,9 +162,13 @@ class Daemon:
 
     async def _poll(self) -> None:
         await self.poller.tick()
+        self.rt.health.recovered("poll")
+        self.rt.health.tick("poller")
 
     async def _reload(self) -> None:
-        self.rt.reload_rules()
+        for error in self.rt.reload_rules():
+            where = error.split(":", 1)[0]
+            await self.rt.store.record_problem("rule_file", where, error, self.rt.now())
 
     async def _heartbeat(self) -> None:
         await self.rt.heartbeat()
@@ -168,9 +190,15 @@ class Daemon:
                 await rt.store.release_claims(str(replica["id"]), rt.now())
 
     async def _retention(self) -> None:
-        pruned = await self.rt.store.prune(self.rt.now())
+        """Prune (feed copies, old replicas, article texts past retention.article_text);
+        at start and then once a day, compact the database (VACUUM or ANALYZE)."""
+        now = self.rt.now()
+        pruned = await self.rt.store.prune(now, self.rt.config.retention.article_text)
         if pruned:
             log.info("retention: %d rows pruned", pruned)
+        if self._compacted_at is None or now - self._compacted_at >= COMPACT_EVERY:
+            self._compacted_at = now
+            log.info("retention: database %s", await self.rt.store.compact())
 
     async def _shutdown(self, stages: list[asyncio.Task[None]]) -> None:
         """Bounded: in-flight work gets GRACE_SECONDS, then everything is cancelled and
@@ -202,5 +230,34 @@ def _alive(pid: int) -> bool:
 
 
 async def run_daemon(config: Config, sender: Sender, now: Callable[[], datetime] = utcnow) -> None:
+    from monitor.web.security import load_token
+
+    listen = config.server.listen
+    token = load_token(listen, config.server.token_file) if listen else None
     async with open_runtime(config, sender, now) as runtime:
-        await Daemon(runtime).run()
+        daemon = Daemon(runtime)
+        runner = await _serve_pages(runtime, listen, token) if listen else None
+        try:
+            await daemon.run()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+
+
+async def _serve_pages(runtime: Runtime, listen: str, token: str | None) -> AppRunner:
+    """The web pages, /healthz and /metrics, beside the stage loops (server.listen)."""
+    from monitor.web.app import Site
+    from monitor.web.security import Guard
+    from monitor.web.server import start_server
+
+    site = Site(
+        store=runtime.store,
+        guard=Guard(token),
+        metrics=runtime.metrics,
+        health=runtime.health,
+        on_retry=runtime.wake.queued.set,
+        now=runtime.now,
+    )
+    runner = await start_server(site, listen)
+    log.info("web pages, /healthz and /metrics on http://%s/", listen)
+    return runner

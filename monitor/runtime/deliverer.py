@@ -42,6 +42,7 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.rt.health.tick("deliverer")
             started = await self.deliver_available()
             if not started:
                 await wait_any(stop, self.rt.wake.queued, timeout=IDLE_POLL_SECONDS)
@@ -101,6 +102,12 @@ class Deliverer:
             report = await delivery.run()
             rt.stats.alerts_sent += report.sent
             rt.stats.alerts_failed += report.failed
+            rt.metrics.sent.inc(report.sent)
+            rt.metrics.failed.inc(report.failed)
+            for rule in report.rules:
+                rt.metrics.alerts.labels(rule).inc()
+            for lag in report.published_lag:
+                rt.metrics.publication_to_alert.observe(max(lag, 0.0))
             for lag in report.send_lag:
                 rt.stats.sample(rt.stats.send_lag, lag)
         except asyncio.CancelledError:

@@ -121,6 +121,7 @@ class Poller:
             outcome = await self._poll(feed)
             self.rt.stats.feeds_polled += 1
             self.rt.stats.new_entries += outcome.new_entries
+            self.rt.metrics.polls.labels("ok").inc()
             return outcome
         except FetchError as e:
             error, retry, gone = str(e), e.retry_after, e.status == 410
@@ -135,6 +136,7 @@ class Poller:
             error = f"{error} (410 Gone: no longer polled; remove it from monitor.yaml)"
         self.rt.stats.feeds_polled += 1
         self.rt.stats.feeds_failed += 1
+        self.rt.metrics.polls.labels("gone" if gone else "failed").inc()
         quarantined = await self.rt.store.record_feed_failure(
             feed.id,
             self.rt.now(),

@@ -50,6 +50,7 @@ class Processor:
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop`: keep up to `capacity` entries in flight."""
         while not stop.is_set():
+            self.rt.health.tick("processor")
             claimed = await self._claim_guarded()
             if claimed == 0:
                 await wait_any(stop, self.rt.wake.entries, self._slot, timeout=IDLE_POLL_SECONDS)
@@ -96,9 +97,10 @@ class Processor:
     async def process(self, entry: StoredEntry) -> None:
         """One entry, start to stored result; any failure is recorded on the entry."""
         try:
-            async with asyncio.timeout(self._limit):
-                outcome = await self._analyse(entry)
-            await self._store(entry, outcome)
+            with self.rt.metrics.processing.time():
+                async with asyncio.timeout(self._limit):
+                    outcome = await self._analyse(entry)
+                await self._store(entry, outcome)
         except (FetchError, ExtractionError, WorkerLost) as e:
             log.warning("entry %s (%s): %s", entry.url, entry.feed_name, e)
             await self._failed(entry, str(e))
@@ -125,6 +127,10 @@ class Processor:
         if not saved:
             return
         rt.stats.entries_processed += 1
+        rt.metrics.articles.inc()
+        rt.metrics.statements.inc(len(outcome.statements))
+        for match in outcome.matches:
+            rt.metrics.matches.labels(match.rule).inc()
         if isinstance(written, int):  # the writer's work, done on the same trip
             rt.stats.alerts_queued += written
             if written:
@@ -178,7 +184,8 @@ class Processor:
         if (feed is None or feed.robots) and not await self.rt.robots.allowed(entry.url):
             log.info("entry %s: robots.txt disallows fetching it", entry.url)
             return Skip("skipped: the site's robots.txt disallows it")
-        page = await self.rt.http.fetch(entry.url)
+        with self.rt.metrics.fetch.time():
+            page = await self.rt.http.fetch(entry.url)
         answer = await self._work(
             AnalyseTask(entry, page.body, page.url, self.rt.now(), headers=page.headers)
         )

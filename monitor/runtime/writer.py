@@ -24,6 +24,7 @@ class Writer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.rt.health.tick("writer")
             if await self.write_available() == 0:
                 await wait_any(stop, self.rt.wake.analysed, timeout=IDLE_POLL_SECONDS)
                 self.rt.wake.analysed.clear()
@@ -44,6 +45,7 @@ class Writer:
         rt = self.rt
         written = 0
         while True:
+            rt.health.tick("writer")
             try:
                 outcomes = await rt.store.write_waiting(rt.now(), self.policy, BATCH)
             except Exception:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from monitor.config import FeedConfig
 from monitor.records import (
@@ -23,12 +23,15 @@ from monitor.records import (
     FeedEntry,
     OutboxRow,
     PlannedAlert,
+    SearchHit,
     StoredEntry,
     StoredFeed,
     StoredStatement,
     StoryChoice,
 )
 
+T = TypeVar("T")
+ExportKind = Literal["article", "statement", "alert"]  # what `monitor export` writes
 StoryChooser = Callable[[Sequence[StoredStatement], Sequence[StoredStatement]], StoryChoice]
 AlertPlanner = Callable[[AlertDraft], PlannedAlert | None]
 
@@ -126,8 +129,42 @@ class Store(Protocol):
 
     async def problem_alerts(self) -> list[tuple[int, str, str, str]]: ...
 
-    async def prune(self, now: datetime) -> int:
-        """Forget what the runtime no longer needs: feed copies of done entries, old replicas."""
+    async def prune(self, now: datetime, article_text: timedelta | None = None) -> int:
+        """Forget what the runtime no longer needs: feed copies of done entries, old replicas;
+        with `article_text` (retention.article_text), the text of articles fetched longer
+        ago than that (storage/sql/history.py: titles, links, statements and alerts stay).
+        Returns the rows changed."""
+
+    async def compact(self) -> str:
+        """Once a day after pruning: give freed space back (SQLite: search index merge,
+        VACUUM when worth it) or refresh the planner's statistics (PostgreSQL: ANALYZE).
+        Returns what it did, for the log."""
+
+    async def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        speaker: str | None = None,
+        limit: int = 50,
+    ) -> list[SearchHit]:
+        """Articles (title, text) and statements (speaker, quote) matching `query`, best
+        first (storage/sql/search.py has the syntax; any input is accepted, and one with no
+        word finds nothing). `since`: published (statements: said) since then. `speaker`:
+        only that speaker's statements (case-insensitive; a surname alone matches), newest
+        first when the query has no word."""
+
+    async def export(
+        self,
+        kind: ExportKind,
+        since: datetime,
+        *,
+        after: int = 0,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """One page of the history as plain records (`monitor export`): up to `limit`
+        articles, statements or alerts with ids after `after`, in id order (storage/sql/
+        history.py says which); call again with the last id until a page comes back short."""
 
     async def quarantine_alert(
         self,
@@ -238,6 +275,10 @@ class Store(Protocol):
     async def stored_articles(self, since: datetime) -> list[tuple[Article, str]]: ...
 
     async def sync_feeds(self, configured: Sequence[FeedConfig], now: datetime) -> None: ...
+
+    async def view(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(db, *args)` on a connection of the database, for read-only queries of their
+        own (the web pages': monitor/web/queries.py)."""
 
     async def write_waiting(
         self,

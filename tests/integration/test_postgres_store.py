@@ -28,6 +28,7 @@ from monitor.storage.postgres.connection import PgConnections, open_server_datab
 from monitor.storage.postgres.schema import MIGRATIONS, VERSION
 from monitor.storage.sql import entries, feeds, outbox, stories
 from monitor.storage.sql.dialect import Db
+from monitor.storage.sql.search import search
 from monitor.storage.sql.store import PostgresStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -165,8 +166,9 @@ def _sqlite_installation(path: Path) -> None:
     db.conn.close()
 
 
-def _dump(db: Db, table: str) -> list[tuple[object, ...]]:
-    return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()]
+def _dump(db: Db, table: str, columns: list[str]) -> list[tuple[object, ...]]:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return [tuple(r) for r in db.execute(f"SELECT {quoted} FROM {table} ORDER BY 1").fetchall()]
 
 
 def test_db_copy_moves_an_sqlite_installation_with_nothing_lost(
@@ -183,9 +185,16 @@ def test_db_copy_moves_an_sqlite_installation_with_nothing_lost(
     assert result.returncode == 0, result.stderr
     sqlite, pg = open_database(source), open_server_database(pg_url)
     for table in ("feeds", "entries", "articles", "stories", "statements", "matches", "outbox"):
-        assert _dump(pg, table) == _dump(sqlite, table), table
+        # every column SQLite has (PostgreSQL adds the generated search columns)
+        columns = [r[1] for r in sqlite.execute(f"PRAGMA table_info({table})")]
+        assert _dump(pg, table, columns) == _dump(sqlite, table, columns), table
     statuses = sorted(r[0] for r in pg.execute("SELECT status FROM outbox").fetchall())
     assert statuses == ["pending", "pending", "sent"]
+    # the copied rows are searchable (PostgreSQL indexes them as they arrive)
+    assert {(h.kind, h.article_id) for h in search(pg, "harbour grain")} == {
+        ("article", 1),
+        ("statement", 1),
+    }
     # new rows get ids after the copied ones, and the copy refuses a used database
     (new_id,) = pg.execute(
         "INSERT INTO problems (at, kind, subject, detail) VALUES ('x', 'k', 's', 'd') RETURNING id"

@@ -214,3 +214,46 @@ def test_pipeline_benchmark_compares_the_backends_small(tmp_path: Path, pg_url: 
         assert run["articles"] == 20
         assert run["alerts_sent"] == run["posts"] == run["unique"] > 0  # each alert once
     assert figures["checks"]["no alert lost or doubled"] is True
+
+
+def test_history_benchmark_runs_small(tmp_path: Path, pg_url: str) -> None:
+    """benchmarks/history.py on a few hundred articles, SQLite and PostgreSQL: search
+    latency for every query, bytes per article before and after pruning, the projection."""
+    out = tmp_path / "history.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT.parent / "history.py"),
+            "--articles",
+            "300",
+            "--reps",
+            "2",
+            "--database",
+            pg_url,
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "bytes per article" in result.stdout and "a year at 5,000 articles a day" in result.stdout
+    )
+    figures = json.loads(out.read_text())["results"]
+    assert [f["backend"] for f in figures] == ["sqlite", "postgresql"]
+    for run in figures:
+        assert run["articles"] == 300
+        search = run["search"]
+        assert search["median_ms"] > 0 and search["p95_ms"] >= search["median_ms"]
+        assert search["per_query"]["phrase"]["hits"] > 0  # the needle phrase is found
+        assert search["per_query"]["hostile"]["hits"] == 0
+        size = run["size"]
+        assert size["pruned_articles"] == 300
+        assert size["bytes_per_article"] > 0 and size["bytes_per_article_pruned"] > 0
+    # SQLite's VACUUM gives the pruned texts back at once; PostgreSQL keeps dead rows
+    # while any transaction on the server (another test's) may still see them
+    sqlite = figures[0]["size"]
+    assert sqlite["bytes_per_article_pruned"] < sqlite["bytes_per_article"] / 2
+    assert sqlite["year_bytes"] < sqlite["year_without_retention_bytes"]

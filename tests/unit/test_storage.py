@@ -210,7 +210,7 @@ def _unique_indexes(db: sqlite_utils.Database) -> set[tuple[str, tuple[str, ...]
     return found
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_old_databases_migrate_to_the_current_schema_keeping_their_rows(
     tmp_path: Path, version: int
 ) -> None:

@@ -58,10 +58,15 @@ def storage_error(url: str, error: BaseException) -> StorageError:
     if secret:
         message = message.replace(secret, "***")
     where = redact(url)
-    if isinstance(error, psycopg.OperationalError) and "connect" in message:
+    if isinstance(error, psycopg.OperationalError) and "connection failed" in message:
         return StorageError(
             f"{where}: cannot connect to PostgreSQL ({message}); check that the server runs "
             "and the URL (database:, or $MONITOR_DATABASE_URL)"
+        )
+    if isinstance(error, psycopg.OperationalError):
+        return StorageError(
+            f"{where}: lost the connection to PostgreSQL ({message}); it is reopened on the "
+            "next call"
         )
     if isinstance(error, errors.ReadOnlySqlTransaction | errors.InsufficientPrivilege):
         return StorageError(
@@ -184,6 +189,10 @@ class PgConnections:
             except psycopg.Error as e:
                 raise storage_error(self.url, e) from None
             time.sleep(random.uniform(0.005, 0.05))  # back off before the retry, not a wait
+
+    def maintain(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(db, *args)` outside any transaction (the connection autocommits)."""
+        return self.read(fn, *args)
 
     def check_identity(self) -> None:
         """The server still answers (a lost connection is reopened on the next call)."""

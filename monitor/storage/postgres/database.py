@@ -70,8 +70,13 @@ class PgDatabase:
     def __init__(self, conn: psycopg.Connection[Any]) -> None:
         self.conn = conn
 
-    def execute(self, sql: str, parameters: Params = None) -> Cursor:
-        return self.conn.execute(translate(sql), _params(parameters))
+    def execute(
+        self, sql: str, parameters: Params = None, *, prepare: bool | None = None
+    ) -> Cursor:
+        """`prepare=False`: planned for these parameters every time (psycopg otherwise
+        prepares a query run often, and a generic plan cannot see how selective a value is:
+        a full-text query's words, say)."""
+        return self.conn.execute(translate(sql), _params(parameters), prepare=prepare)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Run `sql` once per row; returns the rows changed in all."""

@@ -9,7 +9,7 @@ transaction, under a lock, so replicas starting together migrate once.
 
 from __future__ import annotations
 
-VERSION = 2
+VERSION = 3
 # pg_advisory_xact_lock key held while migrating (any constant the application owns).
 MIGRATION_LOCK = 0x6D6F6E69746F72
 
@@ -198,9 +198,55 @@ V2 = """
 CREATE TABLE writer_locks (key TEXT PRIMARY KEY);
 """
 
+# Full-text search uses a configuration of its own: PostgreSQL's 'simple' (whole words,
+# lowercased, no stemming: the words SQLite's FTS5 index holds) with accents folded by the
+# `unaccent` dictionary, when the server has that extension (contrib, shipped with
+# PostgreSQL; trusted, so the database's owner may install it). Without it, searching works
+# the same but tells `Sanchez` from `Sánchez`. Documents and queries go through the same
+# configuration, so they always agree.
+SEARCH_CONFIG = "monitor_search"
+# A tsvector holds at most 1 MB: the words of an article's first 250,000 characters.
+SEARCHED_CHARS = 250_000
+
+
+def _words(expression: str, weight: str) -> str:
+    return f"setweight(to_tsvector('{SEARCH_CONFIG}', {expression}), '{weight}')"
+
+
+# History: full-text search over articles (title weighs more than text) and statements
+# (speaker, quote) through generated tsvector columns and GIN indexes (adding the columns
+# computes them for the rows already there); what the cleaning dropped from each article
+# (JSON [text, pass, pattern] lines); when retention emptied an article's text; articles
+# by when they were fetched (a search --since starts there; the partial index finds the
+# articles still to prune).
+V3 = f"""
+CREATE TEXT SEARCH CONFIGURATION {SEARCH_CONFIG} (COPY = simple);
+DO $$
+BEGIN
+    CREATE EXTENSION IF NOT EXISTS unaccent;
+    ALTER TEXT SEARCH CONFIGURATION {SEARCH_CONFIG}
+        ALTER MAPPING FOR word, hword, hword_part, numword, numhword, hword_numpart
+        WITH unaccent, simple;
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'unaccent is not available (%): search will not fold accents', SQLERRM;
+END
+$$;
+ALTER TABLE articles ADD COLUMN dropped TEXT;
+ALTER TABLE articles ADD COLUMN text_pruned_at TEXT;
+ALTER TABLE articles ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    {_words("coalesce(title, '')", "A")} ||
+    {_words(f"left(text, {SEARCHED_CHARS})", "B")}) STORED;
+CREATE INDEX articles_search ON articles USING GIN (search);
+CREATE INDEX articles_unpruned ON articles (fetched_at) WHERE text_pruned_at IS NULL;
+CREATE INDEX articles_fetched ON articles (fetched_at);
+ALTER TABLE statements ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    {_words("speaker", "A")} || {_words("quote", "B")}) STORED;
+CREATE INDEX statements_search ON statements USING GIN (search);
+"""
+
 # version -> the SQL that brings the previous version to it. Add new versions at the end;
 # never edit one that has shipped.
-MIGRATIONS: dict[int, str] = {1: V1, 2: V2}
+MIGRATIONS: dict[int, str] = {1: V1, 2: V2, 3: V3}
 
 # Tables in an order that respects their foreign keys (for copying and for dropping).
 TABLES = (

@@ -168,10 +168,11 @@ def save_analysis(
 
 def _insert_article(db: Db, entry_id: int, url_key: str, analysis: Analysis, now: datetime) -> int:
     article = analysis.article
+    dropped = [[d.text, d.cleaning_pass, d.pattern] for d in article.dropped]
     cur = db.execute(
         """INSERT INTO articles (entry_id, url, canonical_url, url_key, title, text, published,
-                                 author, sitename, language, fetched_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                                 author, sitename, language, fetched_at, dropped)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         (
             entry_id,
             article.source,
@@ -184,6 +185,7 @@ def _insert_article(db: Db, entry_id: int, url_key: str, analysis: Analysis, now
             article.sitename,
             article.language,
             to_iso(now),
+            json.dumps(dropped, ensure_ascii=False),  # [] none; NULL unknown (older rows)
         ),
     )
     return int(cur.fetchone()[0])

@@ -25,13 +25,14 @@ from monitor.records import (
     Delivered,
     FeedEntry,
     OutboxRow,
+    SearchHit,
     StoredEntry,
     StoredFeed,
 )
-from monitor.storage.base import WritePolicy
+from monitor.storage.base import ExportKind, WritePolicy
 from monitor.storage.postgres.connection import PgConnections
 from monitor.storage.postgres.database import PgDatabase
-from monitor.storage.sql import entries, feeds, operations, outbox, stories
+from monitor.storage.sql import entries, feeds, history, operations, outbox, search, stories
 from monitor.storage.sqlite.connection import Connections
 
 P = ParamSpec("P")
@@ -58,6 +59,10 @@ class SqlStore:
         return await loop.run_in_executor(
             self._pool, functools.partial(self._conns.write, fn, *args)
         )
+
+    async def view(self, fn: Callable[..., T], *args: Any) -> T:
+        """A read-only query function of the caller's (the web pages'), off the event loop."""
+        return await self._read(fn, *args)
 
     async def close(self) -> None:
         self._conns.closing = True
@@ -307,9 +312,43 @@ class SqlStore:
 
         await self._write(release)
 
-    async def prune(self, now: datetime) -> int:
-        """Forget what the runtime no longer needs (see operations.prune)."""
-        return await self._write(operations.prune, now)
+    async def prune(self, now: datetime, article_text: timedelta | None = None) -> int:
+        """Forget what the runtime no longer needs (see operations.prune); with
+        `article_text`, empty older articles' text (history.prune_texts)."""
+        changed = await self._write(operations.prune, now)
+        if article_text is not None:
+            loop = asyncio.get_running_loop()
+            changed += await loop.run_in_executor(
+                self._pool,
+                functools.partial(self._conns.writes, history.prune_texts, now - article_text, now),
+            )
+        return changed
+
+    async def compact(self) -> str:
+        """After pruning, once a day: history.compact, outside any transaction."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, functools.partial(self._conns.maintain, history.compact)
+        )
+
+    # --- history -------------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        since: datetime | None = None,
+        speaker: str | None = None,
+        limit: int = 50,
+    ) -> list[SearchHit]:
+        """Articles and statements matching `query`, best first (storage/sql/search.py)."""
+        return await self._read(search.search, query, since, speaker, limit)
+
+    async def export(
+        self, kind: ExportKind, since: datetime, *, after: int = 0, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """A page of articles, statements or alerts as records (history.export_rows)."""
+        return await self._read(history.export_rows, kind, since, after, limit)
 
     async def replicas(self, now: datetime) -> list[dict[str, Any]]:
         return await self._read(operations.replicas, now)

@@ -24,7 +24,7 @@ from monitor.records import (
 from monitor.storage.base import WritePolicy
 from monitor.storage.codec import dumps, hit
 from monitor.storage.sql import statement_index
-from monitor.storage.sql.dialect import Db, insert, json_ids, take_turns
+from monitor.storage.sql.dialect import Db, insert, json_ids, locked, take_turns
 from monitor.storage.sql.entries import save_analysis
 
 
@@ -82,10 +82,11 @@ def analysed_entry_ids(db: Db, now: datetime, limit: int) -> list[int]:
 def write_alerts(db: Db, entry_id: int, now: datetime, policy: WritePolicy) -> int | None:
     """Story and outbox rows for one analysed entry, then the entry is done (one
     transaction: the caller's). Returns the rows queued; None if the entry was not waiting."""
+    # the entry row locked: the processor that analysed it and a writer may both take it up
     row = db.execute(
-        """SELECT a.id, coalesce(a.sitename, f.name, f.title, f.url) FROM entries e
-           JOIN articles a ON a.entry_id = e.id JOIN feeds f ON f.id = e.feed_id
-           WHERE e.id = ? AND e.status = 'analysed'""",
+        f"""SELECT a.id, coalesce(a.sitename, f.name, f.title, f.url) FROM entries e
+            JOIN articles a ON a.entry_id = e.id JOIN feeds f ON f.id = e.feed_id
+            WHERE e.id = ? AND e.status = 'analysed'{locked(db, "e")}""",
         (entry_id,),
     ).fetchone()
     if row is None:

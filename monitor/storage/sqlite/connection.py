@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import sqlite_utils
 
-from monitor.errors import StorageError
+from monitor.errors import DatabaseGone, StorageError
 from monitor.storage.sqlite.migrations import migrate
 from monitor.storage.sqlite.schema import transaction
 
@@ -163,6 +163,22 @@ class Connections:
                 raise storage_error(self.path, e) from None
             time.sleep(random.uniform(0.01, 0.05))
 
+    def maintain(self, fn: Callable[..., T], *args: object) -> T:
+        """`fn(db, *args)` outside any transaction (VACUUM cannot run in one), as this
+        process's only writer meanwhile, retried while another process holds the file."""
+        deadline = time.monotonic() + BUSY_DEADLINE
+        db = self.db()
+        while True:
+            try:
+                with self._writing:
+                    return fn(db, *args)
+            except sqlite3.OperationalError as e:
+                if not _busy(e) or time.monotonic() > deadline or self.closing:
+                    raise storage_error(self.path, e) from None
+            except sqlite3.Error as e:
+                raise storage_error(self.path, e) from None
+            time.sleep(random.uniform(0.01, 0.05))
+
     def check_identity(self) -> None:
         """Stop writing to a file that was deleted or replaced under us: its data is gone
         for everyone else, and a restart would start from scratch (and alert again)."""
@@ -170,12 +186,12 @@ class Connections:
             return
         now = FileIdentity.of(Path(self.path))
         if now is None:
-            raise StorageError(
+            raise DatabaseGone(
                 f"{self.path}: the database file was deleted while monitor was running; "
                 "stopping so nothing more is written to a file no one can read"
             )
         if now != self.identity:
-            raise StorageError(
+            raise DatabaseGone(
                 f"{self.path}: the database file was replaced while monitor was running "
                 f"(inode {self.identity.inode} -> {now.inode}); stopping, restart monitor"
             )

@@ -17,7 +17,9 @@ from monitor.storage.sqlite.schema import (
     LEASE,
     VERSION,
     create_schema,
+    index_search,
     operations_tables,
+    search_tables,
     statement_index_tables,
     transaction,
 )
@@ -178,8 +180,17 @@ def _v3_to_v4(db: sqlite_utils.Database) -> None:
     index_all(db)
 
 
+def _v4_to_v5(db: sqlite_utils.Database) -> None:
+    """History: full-text search (FTS5 indexes of articles and statements, kept in step by
+    triggers), built for the rows already stored; articles learn what the cleaning dropped
+    and when retention pruned their text."""
+    _add_columns(db, "articles", {"dropped": str, "text_pruned_at": str})
+    search_tables(db)
+    index_search(db)
+
+
 # MIGRATIONS[n] upgrades a database from version n to n + 1.
-MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+MIGRATIONS: dict[int, Migration] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def migrate(db: sqlite_utils.Database, where: str) -> None:

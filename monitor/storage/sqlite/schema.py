@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import sqlite_utils
 
-VERSION = 4
+VERSION = 5
 
 LEASE = {"claimed_by": str, "lease_until": str}
 
@@ -30,6 +30,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _matches(db)
     _outbox(db)
     operations_tables(db)
+    search_tables(db)
 
 
 def _feeds(db: sqlite_utils.Database) -> None:
@@ -117,6 +118,8 @@ def _articles(db: sqlite_utils.Database) -> None:
             "sitename": str,
             "language": str,
             "fetched_at": str,
+            "dropped": str,  # JSON [text, pass, pattern] of each line the cleaning dropped
+            "text_pruned_at": str,  # when retention emptied `text` (and `dropped`)
         },
         pk="id",
         foreign_keys=[("entry_id", "entries", "id")],
@@ -200,6 +203,68 @@ def statement_index_tables(db: sqlite_utils.Database) -> None:
     for statement in STATEMENT_INDEX.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+# Full-text search (storage/sql/search.py): FTS5 indexes of articles (title, text) and
+# statements (speaker, quote) holding only the index ("external content": the text stays in
+# its table), kept in step by triggers on every insert, update of the indexed columns and
+# delete (retention's emptied texts leave the index too). Case and accents folded, no
+# stemming: the same words as PostgreSQL's 'simple' configuration. And the articles by when
+# they were fetched: all of them (a search --since starts from there), and those whose text
+# retention has not pruned yet.
+SEARCH = """
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    title, text, content='articles', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO articles_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE VIRTUAL TABLE statements_fts USING fts5(
+    speaker, quote, content='statements', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER statements_fts_insert AFTER INSERT ON statements BEGIN
+    INSERT INTO statements_fts (rowid, speaker, quote) VALUES (new.id, new.speaker, new.quote);
+END;
+CREATE TRIGGER statements_fts_delete AFTER DELETE ON statements BEGIN
+    INSERT INTO statements_fts (statements_fts, rowid, speaker, quote)
+    VALUES ('delete', old.id, old.speaker, old.quote);
+END;
+CREATE TRIGGER statements_fts_update AFTER UPDATE OF speaker, quote ON statements BEGIN
+    INSERT INTO statements_fts (statements_fts, rowid, speaker, quote)
+    VALUES ('delete', old.id, old.speaker, old.quote);
+    INSERT INTO statements_fts (rowid, speaker, quote) VALUES (new.id, new.speaker, new.quote);
+END;
+CREATE INDEX articles_unpruned ON articles (fetched_at) WHERE text_pruned_at IS NULL;
+CREATE INDEX articles_fetched ON articles (fetched_at)
+"""
+
+
+def search_tables(db: sqlite_utils.Database) -> None:
+    """The FTS5 indexes, their triggers and the retention index (empty: see `index_search`).
+
+    One statement at a time (a trigger's body holds `;`s): executescript would commit the
+    caller's transaction first."""
+    pending = ""
+    for line in (SEARCH + ";").splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            db.execute(pending)
+            pending = ""
+
+
+def index_search(db: sqlite_utils.Database) -> None:
+    """Index the articles and statements already stored (a migrated database)."""
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    db.execute("INSERT INTO statements_fts (statements_fts) VALUES ('rebuild')")
 
 
 def _matches(db: sqlite_utils.Database) -> None:
