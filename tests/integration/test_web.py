@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -24,6 +25,8 @@ from tests.servers import FakeSlack, NewsSite
 
 TOKEN = "a-long-test-token-0123456789"
 HOSTILE_TITLE = '<script>alert("t")</script> NATO "onmouseover=alert(1) x'
+HOSTILE_SPEAKER = '<b onmouseover="alert(3)">Evil</b>'
+HOSTILE_QUOTE = '</span><script>alert(4)</script><a href="javascript:alert(5)">x</a>'
 
 
 async def _filled(tmp_path: Path, site: NewsSite, slack: FakeSlack) -> Path:
@@ -90,15 +93,44 @@ async def test_every_page_shows_what_the_run_stored(client: TestClient, tmp_path
     assert "Nothing waiting" in outbox
 
 
-async def test_whatever_the_page_said_is_escaped(client: TestClient) -> None:
-    pages = [await _page(client, "/stories"), await _page(client, "/articles")]
-    listed = re.search(r'<a href="/articles/(\d+)">&lt;script&gt;', pages[1])
+async def test_whatever_the_page_said_is_escaped(client: TestClient, tmp_path: Path) -> None:
+    listed = re.search(
+        r'<a href="/articles/(\d+)">&lt;script&gt;', await _page(client, "/articles")
+    )
     assert listed, "the hostile article is listed, escaped"
-    pages.append(await _page(client, f"/articles/{listed.group(1)}"))
+    article_id = int(listed.group(1))
+    # a statement as hostile as the page: a tag for a speaker, a script for a quote
+    db = stored_db(tmp_path)
+    db.execute(
+        "INSERT INTO stories (speaker, key_quote, first_article_id, created_at) "
+        "VALUES (?, ?, ?, '2026-01-01T00:00:00+00:00')",
+        (HOSTILE_SPEAKER, HOSTILE_QUOTE, article_id),
+    )
+    (story_id,) = db.execute("SELECT max(id) FROM stories").fetchone()
+    db.execute(
+        "INSERT INTO statements (article_id, story_id, speaker, role, quote, kind, sentence, "
+        "background, said_at, start, \"end\") VALUES (?, ?, ?, ?, ?, 'direct', ?, 0, "
+        "'2026-01-01T00:00:00+00:00', 0, 10)",
+        (article_id, story_id, HOSTILE_SPEAKER, HOSTILE_QUOTE, HOSTILE_QUOTE, HOSTILE_QUOTE),
+    )
+    pages = [
+        await _page(client, path)
+        for path in (
+            "/stories",
+            "/articles",
+            f"/articles/{article_id}",
+            f"/stories/{story_id}",
+            "/speakers",
+            "/speakers/" + quote(HOSTILE_SPEAKER, safe=""),
+        )
+    ]
+    assert all("Evil" in html for html in pages[3:])
     for html in pages:
         assert "<script" not in html and "<img" not in html
         assert 'onmouseover="' not in html and "onerror=alert(2)>" not in html
+        assert "<b " not in html and 'href="javascript:' not in html
     assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;" in pages[2]
+    assert "&lt;script&gt;alert(4)&lt;/script&gt;" in pages[2]
 
 
 @pytest.mark.parametrize("client", ["token"], indirect=True)
