@@ -218,11 +218,9 @@ def article(db: Db, article_id: int) -> ArticleView | None:
 
 
 def _dropped(db: Db, article_id: int) -> list[tuple[str, str, str]]:
-    """What the cleaning dropped, as stored with the article (older rows have none)."""
-    try:
-        row = db.execute("SELECT dropped FROM articles WHERE id = ?", (article_id,)).fetchone()
-    except Exception:  # a schema without the column: nothing was kept
-        return []
+    """What the cleaning dropped, as stored with the article (NULL: stored before the
+    cleaning's record was kept, or pruned by retention)."""
+    row = db.execute("SELECT dropped FROM articles WHERE id = ?", (article_id,)).fetchone()
     if row is None or not row[0]:
         return []
     return [(str(d[0]), str(d[1]), str(d[2])) for d in json.loads(row[0])]
