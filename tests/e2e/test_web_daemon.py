@@ -91,6 +91,10 @@ def test_healthz_and_metrics_follow_the_daemon(
         assert _metric(before, "monitor_articles_extracted_total") == 0
         news_site.article_gate.set()
         assert _wait_for(lambda: len(fake_slack.posts) == 5)
+        # the deliverer counts a channel's posts when its turn at the channel ends
+        assert _wait_for(
+            lambda: _metric(_get(f"{base}/metrics")[1], "monitor_alerts_sent_total") == 5
+        )
         after = _get(f"{base}/metrics")[1]
         assert _metric(after, "monitor_articles_extracted_total") == 5
         assert _metric(after, "monitor_statements_found_total") > 5
