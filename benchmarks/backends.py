@@ -13,13 +13,12 @@ import json
 import os
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
 import psutil
-import psycopg
 from pipeline import _cpu, run_client, server_stats
+from server_database import ServerDatabase
 
 RUNS = [
     ("sqlite_1", "sqlite", 1),
@@ -27,21 +26,6 @@ RUNS = [
     ("sqlite_2", "sqlite", 2),
     ("postgres_2", "postgresql", 2),
 ]
-
-
-class ServerDatabase:
-    """A database of one run's own on the PostgreSQL server of `url`."""
-
-    def __init__(self, url: str) -> None:
-        self.admin = url
-        self.name = f"monitor_bench_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = url.rsplit("/", 1)[0] + f"/{self.name}"
-
-    def drop(self) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 def _one_run(

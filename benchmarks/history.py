@@ -37,13 +37,12 @@ import re
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from server_database import ServerDatabase
 
 from monitor.alerts.plan import plan_alert
 from monitor.config import FeedConfig
@@ -329,21 +328,6 @@ async def measure(
     }
 
 
-class ServerDatabase:
-    """A database of this run's own on the PostgreSQL server of `url`."""
-
-    def __init__(self, url: str) -> None:
-        self.admin = url
-        self.name = f"monitor_history_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = url.rsplit("/", 1)[0] + f"/{self.name}"
-
-    def drop(self) -> None:
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-
 def _print(result: dict[str, Any]) -> None:
     s, z = result["search"], result["size"]
     print(
@@ -385,7 +369,7 @@ def main() -> None:
     _print(results[-1])
     path.unlink()
     if args.database:
-        target = ServerDatabase(args.database)
+        target = ServerDatabase(args.database, "monitor_history")
         try:
             results.append(
                 asyncio.run(

@@ -9,11 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,24 +20,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.conftest import REPO, write_config
 from tests.servers import SLACK_TOKEN, FakeSlack, NewsSite
+from tests.waiting import free_port, wait_for
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -64,7 +48,7 @@ def _shot(page: Page, name: str) -> None:
 def test_a_walk_through_the_pages(
     tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, browser: Browser
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = write_config(
         tmp_path,
@@ -83,9 +67,9 @@ def test_a_walk_through_the_pages(
         text=True,
     )
     try:
-        assert _wait_for(lambda: len(fake_slack.posts) >= 3), "the run did not deliver"
+        assert wait_for(lambda: len(fake_slack.posts) >= 3), "the run did not deliver"
         page = browser.new_page(viewport={"width": 1200, "height": 900})
-        assert _wait_for(lambda: _loads(page, f"{base}/stories"))
+        assert wait_for(lambda: _loads(page, f"{base}/stories"))
 
         # 1. the stories, each with its outlets
         expect(page.locator(".card.story")).to_have_count(4)
@@ -125,11 +109,11 @@ def test_a_walk_through_the_pages(
         expect(failed).to_contain_text("channel_not_found")
         _shot(page, "5-outbox")
         failed.locator("button:has-text('Retry')").click()
-        assert _wait_for(lambda: len(fake_slack.posts) > posted), "the retried alert never came"
+        assert wait_for(lambda: len(fake_slack.posts) > posted), "the retried alert never came"
         ids = fake_slack.alert_ids()
         assert len(ids) == len(set(ids))  # delivered once
         page.goto(f"{base}/outbox")
-        _wait_for(lambda: _loads(page, f"{base}/outbox") and "Nothing waiting" in page.content())
+        wait_for(lambda: _loads(page, f"{base}/outbox") and "Nothing waiting" in page.content())
         _shot(page, "6-outbox-after")
         page.close()
     finally:

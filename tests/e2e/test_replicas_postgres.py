@@ -11,8 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +20,11 @@ import yaml
 from tests.conftest import start_daemon, write_config
 from tests.integration.test_pipeline import KIRBY_002, KIRBY_003, _assert_four_alerts_one_reply
 from tests.servers import SLACK_TOKEN, FakeSlack, FeedSpec, NewsSite
+from tests.waiting import wait_for
 
 FEEDS = 300
 REPLICAS = 3
 LEASE = "6s"
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 90.0) -> bool:
-    """Poll an observable condition until it holds (not a sleep that hopes for it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def _rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -83,13 +72,14 @@ def test_three_replicas_poll_each_feed_once_and_alert_each_statement_once(
     procs = [start_daemon(config, stdout=subprocess.DEVNULL) for _ in range(REPLICAS)]
     try:
         paths = [f"/feeds/{name}.xml" for name in news_site.feeds]
-        assert _wait_for(lambda: all(news_site.statuses(p) for p in paths)), "feeds not polled"
-        assert _wait_for(lambda: len(fake_slack.posts) >= 5), "the seed alerts did not arrive"
-        assert _wait_for(
+        assert wait_for(lambda: all(news_site.statuses(p) for p in paths), 90), "not polled"
+        assert wait_for(lambda: len(fake_slack.posts) >= 5, 90), "the seed alerts never came"
+        assert wait_for(
             lambda: (
                 _rows(pg_url, "SELECT count(*) FROM entries WHERE status != 'done'") == [(0,)]
                 and _rows(pg_url, "SELECT count(*) FROM outbox WHERE status != 'sent'") == [(0,)]
-            )
+            ),
+            90,
         )
         status = subprocess.run(
             [sys.executable, "-m", "monitor", "status", "--config", str(config)],
@@ -159,17 +149,17 @@ def test_a_replica_killed_mid_cycle_loses_its_feeds_and_entries_to_the_others(
     victim = _victim(config)
     others = [start_daemon(config, stdout=subprocess.DEVNULL) for _ in range(REPLICAS - 1)]
     try:
-        assert _wait_for(lambda: bool(_held(pg_url, "feeds")) and bool(_held(pg_url, "entries"))), (
-            "the victim never held both feeds and entries"
-        )
+        holds = lambda: bool(_held(pg_url, "feeds")) and bool(_held(pg_url, "entries"))  # noqa: E731
+        assert wait_for(holds, 90), "the victim never held both feeds and entries"
         held_feeds, held_entries = _held(pg_url, "feeds"), _held(pg_url, "entries")
         victim.send_signal(signal.SIGKILL)  # mid-cycle: polls and fetches in flight
         victim.wait(10)
         news_site.feed_gate.set()
         news_site.article_gate.set()
-        assert _wait_for(lambda: len(set(fake_slack.alert_ids())) >= count, timeout=120)
-        assert _wait_for(
-            lambda: _rows(pg_url, "SELECT count(*) FROM entries WHERE status != 'done'") == [(0,)]
+        assert wait_for(lambda: len(set(fake_slack.alert_ids())) >= count, timeout=120)
+        assert wait_for(
+            lambda: _rows(pg_url, "SELECT count(*) FROM entries WHERE status != 'done'") == [(0,)],
+            90,
         )
     finally:
         news_site.feed_gate.set()

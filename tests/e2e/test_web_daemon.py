@@ -9,14 +9,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -25,21 +22,7 @@ import yaml
 from tests.conftest import write_config
 from tests.postgres import ADMIN_URL
 from tests.servers import SLACK_TOKEN, FakeSlack, NewsSite
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.waiting import free_port, wait_for
 
 
 def _get(url: str) -> tuple[int, str]:
@@ -65,7 +48,7 @@ def _admin(sql: str) -> None:
 def test_healthz_and_metrics_follow_the_daemon(
     tmp_path: Path, news_site: NewsSite, fake_slack: FakeSlack, pg_url: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     config = write_config(
         tmp_path,
@@ -86,13 +69,13 @@ def test_healthz_and_metrics_follow_the_daemon(
         text=True,
     )
     try:
-        assert _wait_for(lambda: _get(f"{base}/healthz")[0] == 200), "never healthy"
+        assert wait_for(lambda: _get(f"{base}/healthz")[0] == 200), "never healthy"
         before = _get(f"{base}/metrics")[1]
         assert _metric(before, "monitor_articles_extracted_total") == 0
         news_site.article_gate.set()
-        assert _wait_for(lambda: len(fake_slack.posts) == 5)
+        assert wait_for(lambda: len(fake_slack.posts) == 5)
         # the deliverer counts a channel's posts when its turn at the channel ends
-        assert _wait_for(
+        assert wait_for(
             lambda: _metric(_get(f"{base}/metrics")[1], "monitor_alerts_sent_total") == 5
         )
         after = _get(f"{base}/metrics")[1]
@@ -105,13 +88,13 @@ def test_healthz_and_metrics_follow_the_daemon(
 
         _admin(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-        assert _wait_for(lambda: "read-only" in _get(f"{base}/healthz")[1]), "still healthy"
+        assert wait_for(lambda: "read-only" in _get(f"{base}/healthz")[1]), "still healthy"
         status, reason = _get(f"{base}/healthz")
         assert status == 503 and "database" in reason and "refuses writes" in reason, reason
 
         _admin(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
         _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-        assert _wait_for(lambda: _get(f"{base}/healthz")[0] == 200), "did not recover"
+        assert wait_for(lambda: _get(f"{base}/healthz")[0] == 200), "did not recover"
     finally:
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=30)
